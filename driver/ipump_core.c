@@ -1,17 +1,866 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ipump core: placeholder that registers and unregisters cleanly.
+ * ipump core: cards, channels, the card clock and the interrupt.
+ *
+ * Documentation/driver-api/ipump-core.rst describes the structure, the
+ * locking and the lifetime rules implemented here.
  */
+#include <linux/bitops.h>
+#include <linux/err.h>
+#include <linux/idr.h>
+#include <linux/interrupt.h>
+#include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/property.h>
+#include <linux/regmap.h>
+#include <linux/slab.h>
+
+#include "ipump_priv.h"
+
+#define IPUMP_WDT_PROP		"ipump,watchdog-period-ms"
+#define IPUMP_WDT_DEFAULT_MS	1000
+#define IPUMP_WDT_MIN_MS	100
+#define IPUMP_WDT_MAX_MS	60000
+
+#define IPUMP_CARD_ALARM_ALL	(IPUMP_CARD_ALARM_BATT_LOW | \
+				 IPUMP_CARD_ALARM_BATT_DEPLETED | \
+				 IPUMP_CARD_ALARM_WDT_EXPIRED | \
+				 IPUMP_CARD_ALARM_MAINS_LOST)
+
+/* Alarms that keep a stopped channel ALARM_STOPPED until acknowledged. */
+#define IPUMP_STOPPING_ALARMS	(BIT(IPUMP_ALARM_OCCLUSION_DOWN) | \
+				 BIT(IPUMP_ALARM_OCCLUSION_UP) | \
+				 BIT(IPUMP_ALARM_AIR_IN_LINE) | \
+				 BIT(IPUMP_ALARM_DOOR_OPEN) | \
+				 BIT(IPUMP_ALARM_RESERVOIR_EMPTY) | \
+				 BIT(IPUMP_ALARM_COMMUNICATION) | \
+				 BIT(IPUMP_ALARM_CARD_WATCHDOG))
+
+atomic_t ipump_nr_cards = ATOMIC_INIT(0);
+atomic_t ipump_nr_channels = ATOMIC_INIT(0);
+
+static DEFINE_IDA(ipump_ida);
+
+/*
+ * A static class registered with class_register() builds unchanged on 6.1
+ * and on kernels where class_create() lost its owner argument (6.4).
+ */
+static struct class ipump_class = {
+	.name = "ipump",
+};
+
+struct ipump_alarm_bit {
+	u32 bit;
+	enum ipump_alarm alarm;
+};
+
+/* HANDSET and BOLUS_DONE are events, not alarms. */
+static const struct ipump_alarm_bit ipump_ch_alarm_bits[] = {
+	{ IPUMP_ALM_OCCL_DOWN, IPUMP_ALARM_OCCLUSION_DOWN },
+	{ IPUMP_ALM_OCCL_UP, IPUMP_ALARM_OCCLUSION_UP },
+	{ IPUMP_ALM_AIR, IPUMP_ALARM_AIR_IN_LINE },
+	{ IPUMP_ALM_DOOR, IPUMP_ALARM_DOOR_OPEN },
+	{ IPUMP_ALM_RES_EMPTY, IPUMP_ALARM_RESERVOIR_EMPTY },
+	{ IPUMP_ALM_RES_LOW, IPUMP_ALARM_RESERVOIR_LOW },
+	{ IPUMP_ALM_STALL, IPUMP_ALARM_MOTOR_STALL },
+	{ IPUMP_ALM_FREE_FLOW, IPUMP_ALARM_FREE_FLOW },
+};
+
+static const struct ipump_alarm_bit ipump_card_alarm_bits[] = {
+	{ IPUMP_CARD_ALARM_BATT_LOW, IPUMP_ALARM_BATTERY_LOW },
+	{ IPUMP_CARD_ALARM_BATT_DEPLETED, IPUMP_ALARM_BATTERY_DEPLETED },
+	{ IPUMP_CARD_ALARM_WDT_EXPIRED, IPUMP_ALARM_CARD_WATCHDOG },
+	{ IPUMP_CARD_ALARM_MAINS_LOST, IPUMP_ALARM_MAINS_LOST },
+};
+
+static unsigned long ipump_alarms_from(const struct ipump_alarm_bit *map,
+				       size_t n, u32 bits)
+{
+	unsigned long alarms = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (bits & map[i].bit)
+			alarms |= BIT(map[i].alarm);
+	return alarms;
+}
+
+#define ipump_ch_alarms(bits) \
+	ipump_alarms_from(ipump_ch_alarm_bits, ARRAY_SIZE(ipump_ch_alarm_bits), bits)
+#define ipump_card_alarms(bits) \
+	ipump_alarms_from(ipump_card_alarm_bits, ARRAY_SIZE(ipump_card_alarm_bits), bits)
+
+/* ---- register access: every failure takes the communication-failure path */
+
+/* FAULT, COMMUNICATION latched, and a best-effort stop of the motor. */
+static void ipump_ch_fault(struct ipump_channel *ch)
+{
+	struct ipump_card *card = ch->card;
+	int ret;
+
+	ch->state = IPUMP_STATE_FAULT;
+	__set_bit(IPUMP_ALARM_COMMUNICATION, &ch->alarms);
+	ret = regmap_write(card->regmap, IPUMP_CH_REG(ch->index, IPUMP_CH_CTRL),
+			   IPUMP_CTRL_STOP);
+	dev_err_ratelimited(&card->dev, "channel %u: communication fault, stop %s (%d)\n",
+			    ch->index, ret ? "failed" : "sent", ret);
+}
+
+static void ipump_card_fault(struct ipump_card *card)
+{
+	unsigned int i;
+
+	for (i = 0; i < card->num_channels; i++)
+		ipump_ch_fault(&card->ch[i]);
+}
+
+static int ipump_ch_write(struct ipump_channel *ch, unsigned int off, u32 val)
+{
+	struct ipump_card *card = ch->card;
+	unsigned int reg = IPUMP_CH_REG(ch->index, off);
+	int ret;
+
+	lockdep_assert_held(&card->lock);
+	ret = regmap_write(card->regmap, reg, val);
+	if (!ret)
+		return 0;
+	dev_err_ratelimited(&card->dev, "write %#05x failed: %d\n", reg, ret);
+	ipump_ch_fault(ch);
+	return -EIO;
+}
+
+int ipump_ch_read(struct ipump_channel *ch, unsigned int off, u32 *val)
+{
+	struct ipump_card *card = ch->card;
+	unsigned int reg = IPUMP_CH_REG(ch->index, off);
+	int ret;
+
+	lockdep_assert_held(&card->lock);
+	ret = regmap_read(card->regmap, reg, val);
+	if (!ret)
+		return 0;
+	dev_err_ratelimited(&card->dev, "read %#05x failed: %d\n", reg, ret);
+	ipump_ch_fault(ch);
+	return -EIO;
+}
+
+/* A latched 64-bit pair: reading LO latches HI. */
+int ipump_ch_read64(struct ipump_channel *ch, unsigned int lo, u64 *val)
+{
+	u32 l, h;
+	int ret;
+
+	ret = ipump_ch_read(ch, lo, &l) ?: ipump_ch_read(ch, lo + 4, &h);
+	if (!ret)
+		*val = (u64)h << 32 | l;
+	return ret;
+}
+
+/* A value the card cannot have: the link or the card is not trustworthy. */
+int ipump_ch_implausible(struct ipump_channel *ch, const char *what, u32 val)
+{
+	dev_err_ratelimited(&ch->card->dev, "channel %u: implausible %s %#x\n",
+			    ch->index, what, val);
+	ipump_ch_fault(ch);
+	return -EIO;
+}
+
+static int ipump_card_write(struct ipump_card *card, unsigned int reg, u32 val)
+{
+	int ret;
+
+	lockdep_assert_held(&card->lock);
+	ret = regmap_write(card->regmap, reg, val);
+	if (!ret)
+		return 0;
+	dev_err_ratelimited(&card->dev, "write %#05x failed: %d\n", reg, ret);
+	ipump_card_fault(card);
+	return -EIO;
+}
+
+int ipump_card_read(struct ipump_card *card, unsigned int reg, u32 *val)
+{
+	int ret;
+
+	lockdep_assert_held(&card->lock);
+	ret = regmap_read(card->regmap, reg, val);
+	if (!ret)
+		return 0;
+	dev_err_ratelimited(&card->dev, "read %#05x failed: %d\n", reg, ret);
+	ipump_card_fault(card);
+	return -EIO;
+}
+
+int ipump_card_implausible(struct ipump_card *card, const char *what, u32 val)
+{
+	dev_err_ratelimited(&card->dev, "implausible %s %#x\n", what, val);
+	ipump_card_fault(card);
+	return -EIO;
+}
+
+/* The identity must not change while the card is registered. */
+static int ipump_card_check_identity(struct ipump_card *card)
+{
+	u32 id, n;
+	int ret;
+
+	ret = ipump_card_read(card, IPUMP_REG_ID, &id) ?:
+	      ipump_card_read(card, IPUMP_REG_NUM_CHANNELS, &n);
+	if (ret)
+		return ret;
+	if (id != IPUMP_ID_MAGIC)
+		return ipump_card_implausible(card, "ID", id);
+	if (n != card->num_channels)
+		return ipump_card_implausible(card, "NUM_CHANNELS", n);
+	return 0;
+}
+
+/* ---- interrupt */
+
+static int ipump_ch_alarm_stop(struct ipump_channel *ch)
+{
+	ch->state = IPUMP_STATE_ALARM_STOPPED;
+	/* the card stops by itself; stopping again costs nothing */
+	return ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_STOP);
+}
+
+static int ipump_ch_irq(struct ipump_channel *ch)
+{
+	u32 latch, cond;
+	int ret;
+
+	ret = ipump_ch_read(ch, IPUMP_CH_ALARM_STATUS, &latch);
+	if (ret)
+		return ret;
+	if (latch & ~IPUMP_ALM_ALL)
+		return ipump_ch_implausible(ch, "ALARM_STATUS", latch);
+	ret = ipump_ch_write(ch, IPUMP_CH_ALARM_STATUS, latch) ?:
+	      ipump_ch_read(ch, IPUMP_CH_ALARM_COND, &cond);
+	if (ret)
+		return ret;
+	if (cond & ~IPUMP_ALM_ALL)
+		return ipump_ch_implausible(ch, "ALARM_COND", cond);
+
+	ch->alarms |= ipump_ch_alarms(latch | cond);
+	if (latch & IPUMP_ALM_HANDSET)
+		ch->handset_presses++;
+	if (ch->state == IPUMP_STATE_RUNNING &&
+	    ((latch | cond) & IPUMP_ALM_CARD_STOPS))
+		return ipump_ch_alarm_stop(ch);
+	return 0;
+}
+
+static int ipump_card_irq(struct ipump_card *card)
+{
+	u32 latch, cond;
+	unsigned int i;
+	int ret;
+
+	ret = ipump_card_read(card, IPUMP_REG_CARD_ALARM, &latch);
+	if (ret)
+		return ret;
+	if (latch & ~IPUMP_CARD_ALARM_ALL)
+		return ipump_card_implausible(card, "CARD_ALARM", latch);
+	ret = ipump_card_write(card, IPUMP_REG_CARD_ALARM, latch) ?:
+	      ipump_card_read(card, IPUMP_REG_CARD_ALARM_COND, &cond);
+	if (ret)
+		return ret;
+	if (cond & ~IPUMP_CARD_ALARM_ALL)
+		return ipump_card_implausible(card, "CARD_ALARM_COND", cond);
+
+	card->alarms |= ipump_card_alarms(latch | cond);
+	if (!(latch & IPUMP_CARD_ALARM_WDT_EXPIRED))
+		return 0;
+
+	dev_err_ratelimited(&card->dev, "card watchdog expired\n");
+	for (i = 0; i < card->num_channels; i++) {
+		struct ipump_channel *ch = &card->ch[i];
+
+		if (ch->state != IPUMP_STATE_RUNNING)
+			continue;
+		__set_bit(IPUMP_ALARM_CARD_WATCHDOG, &ch->alarms);
+		ret = ipump_ch_alarm_stop(ch) ?: ret;
+	}
+	return ret;
+}
+
+/* Handles what the card reports pending; sets *pending if anything was. */
+static int ipump_irq_process(struct ipump_card *card, bool *pending)
+{
+	u32 valid = GENMASK(card->num_channels - 1, 0) | IPUMP_IRQ_CARD;
+	unsigned long status;
+	unsigned int i;
+	u32 val;
+	int ret;
+
+	ret = ipump_card_read(card, IPUMP_REG_IRQ_STATUS, &val);
+	if (ret)
+		return ret;
+	if (val & ~valid)
+		return ipump_card_implausible(card, "IRQ_STATUS", val);
+	*pending = val;
+
+	status = val;
+	for_each_set_bit(i, &status, card->num_channels)
+		ret = ipump_ch_irq(&card->ch[i]) ?: ret;
+	if (val & IPUMP_IRQ_CARD)
+		ret = ipump_card_irq(card) ?: ret;
+	return ret;
+}
+
+static irqreturn_t ipump_irq_thread(int irq, void *data)
+{
+	struct ipump_card *card = data;
+	bool pending = false;
+
+	mutex_lock(&card->lock);
+	if (!card->dead && ipump_irq_process(card, &pending) &&
+	    !card->irq_masked) {
+		/*
+		 * A latch we could not clear keeps the level-triggered line
+		 * asserted: mask it and poll from the watchdog tick instead.
+		 */
+		disable_irq_nosync(irq);
+		card->irq_masked = true;
+	}
+	mutex_unlock(&card->lock);
+	return pending ? IRQ_HANDLED : IRQ_NONE;
+}
+
+/* Unmasks the interrupt once the card's pending state can be handled. */
+static int ipump_irq_recover(struct ipump_card *card)
+{
+	bool pending;
+	int ret;
+
+	if (!card->irq_masked)
+		return 0;
+	ret = ipump_irq_process(card, &pending);
+	if (ret)
+		return ret;
+	card->irq_masked = false;
+	enable_irq(card->irq);
+	return 0;
+}
+
+/* ---- the card clock and its timers */
+
+static u64 ipump_boottime_now(void *priv)
+{
+	return ktime_get_boottime_ns();
+}
+
+static void ipump_boottime_arm(void *priv, u64 deadline_ns)
+{
+	struct ipump_card *card = priv;
+
+	if (deadline_ns == U64_MAX)
+		hrtimer_try_to_cancel(&card->hrtimer);
+	else
+		hrtimer_start(&card->hrtimer, ns_to_ktime(deadline_ns),
+			      HRTIMER_MODE_ABS);
+}
+
+static const struct ipump_clock_ops ipump_boottime_clock = {
+	.name = "boottime",
+	.now_ns = ipump_boottime_now,
+	.arm = ipump_boottime_arm,
+};
+
+/* Timer context: regmap access may sleep, so expire in process context. */
+static enum hrtimer_restart ipump_hrtimer_fn(struct hrtimer *t)
+{
+	struct ipump_card *card = container_of(t, struct ipump_card, hrtimer);
+
+	queue_work(system_highpri_wq, &card->clock_work);
+	return HRTIMER_NORESTART;
+}
+
+static void ipump_clock_work(struct work_struct *work)
+{
+	ipump_card_clock_expired(container_of(work, struct ipump_card,
+					      clock_work));
+}
+
+static u64 ipump_clock_now(struct ipump_card *card)
+{
+	return card->clock->now_ns(card->clock_priv);
+}
+
+/* Asks the clock for the earliest pending deadline (@force: even if unchanged). */
+static void ipump_clock_arm(struct ipump_card *card, bool force)
+{
+	u64 next = U64_MAX;
+	int t;
+
+	for (t = 0; t < IPUMP_NR_TIMERS; t++)
+		next = min(next, card->deadline[t]);
+	if (!force && next == card->armed)
+		return;
+	card->armed = next;
+	card->clock->arm(card->clock_priv, next);
+}
+
+/*
+ * ipump_card_clock_expired() re-arms the clock after running the timers;
+ * anywhere else follow with ipump_clock_arm(card, false).
+ */
+static void ipump_timer_set(struct ipump_card *card, enum ipump_timer t,
+			    u64 deadline_ns)
+{
+	card->deadline[t] = deadline_ns;
+}
+
+/* Kicks the card watchdog; also the card's periodic health check. */
+static void ipump_wdt_tick(struct ipump_card *card, u64 now)
+{
+	/* keep kicking after a failure: the card may answer again */
+	ipump_timer_set(card, IPUMP_TIMER_WDT_KICK,
+			now + (u64)card->wdt_period_ms * NSEC_PER_MSEC / 2);
+	if (ipump_card_write(card, IPUMP_REG_WDT_KEEPALIVE, IPUMP_WDT_KICK) ||
+	    ipump_card_check_identity(card))
+		return;
+	ipump_irq_recover(card);
+}
+
+static void (*const ipump_timer_fn[IPUMP_NR_TIMERS])(struct ipump_card *card,
+						      u64 now) = {
+	[IPUMP_TIMER_WDT_KICK] = ipump_wdt_tick,
+};
+
+void ipump_card_clock_expired(struct ipump_card *card)
+{
+	u64 now;
+	int t;
+
+	mutex_lock(&card->lock);
+	if (card->dead)
+		goto unlock;
+	now = ipump_clock_now(card);
+	for (t = 0; t < IPUMP_NR_TIMERS; t++) {
+		if (card->deadline[t] > now)
+			continue;
+		card->deadline[t] = U64_MAX;
+		ipump_timer_fn[t](card, now);
+	}
+	/* the provider's request was used up by this call */
+	ipump_clock_arm(card, true);
+unlock:
+	mutex_unlock(&card->lock);
+}
+EXPORT_SYMBOL_GPL(ipump_card_clock_expired);
+
+/* ---- channel control */
+
+static struct ipump_channel *ipump_channel_get(struct ipump_card *card,
+					       unsigned int index)
+{
+	lockdep_assert_held(&card->lock);
+	if (card->dead)
+		return ERR_PTR(-ENODEV);
+	if (index >= card->num_channels)
+		return ERR_PTR(-EINVAL);
+	return &card->ch[array_index_nospec(index, card->num_channels)];
+}
+
+int ipump_channel_start(struct ipump_card *card, unsigned int index,
+			u32 rate_nl_per_h)
+{
+	struct ipump_channel *ch;
+	u32 cond, rate;
+	int ret;
+
+	guard(mutex)(&card->lock);
+	ch = ipump_channel_get(card, index);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	if (!rate_nl_per_h)
+		return -EINVAL;
+	if (ch->state != IPUMP_STATE_IDLE)
+		return -EBUSY;
+
+	ret = ipump_ch_read(ch, IPUMP_CH_ALARM_COND, &cond);
+	if (ret)
+		return ret;
+	if (cond & ~IPUMP_ALM_ALL)
+		return ipump_ch_implausible(ch, "ALARM_COND", cond);
+	if (cond & IPUMP_ALM_CARD_STOPS)
+		return -EBUSY;
+
+	ret = ipump_ch_write(ch, IPUMP_CH_RATE_NL_PER_H, rate_nl_per_h) ?:
+	      ipump_ch_read(ch, IPUMP_CH_RATE_NL_PER_H, &rate);
+	if (ret)
+		return ret;
+	/* the card may only round toward less drug (CONTRACTS.md) */
+	if (rate > rate_nl_per_h)
+		return ipump_ch_implausible(ch, "RATE", rate);
+	if (!rate)
+		return -EINVAL;
+
+	ret = ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_RUN);
+	if (ret)
+		return ret;
+	ch->state = IPUMP_STATE_RUNNING;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ipump_channel_start);
+
+int ipump_channel_stop(struct ipump_card *card, unsigned int index)
+{
+	struct ipump_channel *ch;
+	int ret;
+
+	guard(mutex)(&card->lock);
+	ch = ipump_channel_get(card, index);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+	ret = ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_STOP);
+	if (ret)
+		return ret;
+	if (ch->state != IPUMP_STATE_FAULT)
+		ch->state = IPUMP_STATE_IDLE;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ipump_channel_stop);
+
+int ipump_channel_ack(struct ipump_card *card, unsigned int index)
+{
+	struct ipump_channel *ch;
+	u32 cond, card_cond;
+	unsigned long live;
+	int ret;
+
+	guard(mutex)(&card->lock);
+	ch = ipump_channel_get(card, index);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+
+	ret = ipump_card_check_identity(card) ?:
+	      ipump_irq_recover(card) ?:
+	      ipump_ch_read(ch, IPUMP_CH_ALARM_COND, &cond) ?:
+	      ipump_card_read(card, IPUMP_REG_CARD_ALARM_COND, &card_cond);
+	if (ret)
+		return ret;
+	if (cond & ~IPUMP_ALM_ALL)
+		return ipump_ch_implausible(ch, "ALARM_COND", cond);
+	if (card_cond & ~IPUMP_CARD_ALARM_ALL)
+		return ipump_card_implausible(card, "CARD_ALARM_COND", card_cond);
+
+	/* the card answered: communication is no longer a live condition */
+	live = ipump_ch_alarms(cond);
+	if (card_cond & IPUMP_CARD_ALARM_WDT_EXPIRED)
+		live |= BIT(IPUMP_ALARM_CARD_WATCHDOG);
+	ch->alarms &= live;
+
+	if (ch->state == IPUMP_STATE_FAULT) {
+		/* the stop sent on entering FAULT may not have reached the card */
+		ret = ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_STOP);
+		if (ret)
+			return ret;
+	} else if (ch->state != IPUMP_STATE_ALARM_STOPPED) {
+		return 0;
+	}
+	ch->state = ch->alarms & IPUMP_STOPPING_ALARMS ?
+		    IPUMP_STATE_ALARM_STOPPED : IPUMP_STATE_IDLE;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ipump_channel_ack);
+
+int ipump_card_ack(struct ipump_card *card)
+{
+	u32 cond;
+	int ret;
+
+	guard(mutex)(&card->lock);
+	if (card->dead)
+		return -ENODEV;
+	ret = ipump_card_check_identity(card) ?:
+	      ipump_irq_recover(card) ?:
+	      ipump_card_read(card, IPUMP_REG_CARD_ALARM_COND, &cond);
+	if (ret)
+		return ret;
+	if (cond & ~IPUMP_CARD_ALARM_ALL)
+		return ipump_card_implausible(card, "CARD_ALARM_COND", cond);
+	card->alarms &= ipump_card_alarms(cond);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ipump_card_ack);
+
+/* ---- registration and lifetime */
+
+static int ipump_card_identify(struct ipump_card *card, struct device *parent)
+{
+	struct regmap *map = card->regmap;
+	u32 id, version, lo, hi, selftest;
+	int ret;
+
+	ret = regmap_read(map, IPUMP_REG_ID, &id) ?:
+	      regmap_read(map, IPUMP_REG_MAP_VERSION, &version);
+	if (ret)
+		goto err_io;
+	if (id != IPUMP_ID_MAGIC || version >> 16 != IPUMP_MAP_VERSION_MAJOR) {
+		dev_err(parent, "not a supported ipump card: ID %#010x, map version %#x\n",
+			id, version);
+		return -ENODEV;
+	}
+	card->map_minor = version & 0xffff;
+
+	ret = regmap_read(map, IPUMP_REG_FW_VERSION, &card->fw_version) ?:
+	      regmap_read(map, IPUMP_REG_NUM_CHANNELS, &card->num_channels) ?:
+	      regmap_read(map, IPUMP_REG_SERIAL_LO, &lo) ?:
+	      regmap_read(map, IPUMP_REG_SERIAL_HI, &hi) ?:
+	      regmap_read(map, IPUMP_REG_NL_PER_STEP, &card->nl_per_step) ?:
+	      regmap_read(map, IPUMP_REG_SELFTEST, &selftest);
+	if (ret)
+		goto err_io;
+	card->serial = (u64)hi << 32 | lo;
+
+	if (!card->num_channels || card->num_channels > IPUMP_MAX_CHANNELS) {
+		dev_err(parent, "unsupported number of channels: %u\n",
+			card->num_channels);
+		return -EINVAL;
+	}
+	if (!card->nl_per_step) {
+		dev_err(parent, "implausible volume per motor step: 0 nL\n");
+		return -EINVAL;
+	}
+	if (selftest) {
+		dev_err(parent, "card self-test failed: %#x\n", selftest);
+		return -EIO;
+	}
+	return 0;
+
+err_io:
+	dev_err(parent, "cannot read the card identity: %d\n", ret);
+	return ret;
+}
+
+static int ipump_read_wdt_period(struct device *parent, u32 *ms)
+{
+	int ret;
+
+	*ms = IPUMP_WDT_DEFAULT_MS;
+	if (!device_property_present(parent, IPUMP_WDT_PROP))
+		return 0;
+	ret = device_property_read_u32(parent, IPUMP_WDT_PROP, ms);
+	if (ret) {
+		dev_err(parent, "cannot read %s: %d\n", IPUMP_WDT_PROP, ret);
+		return ret;
+	}
+	if (*ms < IPUMP_WDT_MIN_MS || *ms > IPUMP_WDT_MAX_MS) {
+		dev_err(parent, "%s = %u out of range %u..%u\n", IPUMP_WDT_PROP,
+			*ms, IPUMP_WDT_MIN_MS, IPUMP_WDT_MAX_MS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void ipump_card_init(struct ipump_card *card,
+			    const struct ipump_card_config *cfg)
+{
+	unsigned int i;
+	int t;
+
+	mutex_init(&card->lock);
+	for (i = 0; i < card->num_channels; i++) {
+		card->ch[i].card = card;
+		card->ch[i].index = i;
+		card->ch[i].state = IPUMP_STATE_IDLE;
+	}
+	if (cfg->clock) {
+		card->clock = cfg->clock;
+		card->clock_priv = cfg->clock_priv;
+	} else {
+		card->clock = &ipump_boottime_clock;
+		card->clock_priv = card;
+	}
+	hrtimer_init(&card->hrtimer, CLOCK_BOOTTIME, HRTIMER_MODE_ABS);
+	card->hrtimer.function = ipump_hrtimer_fn;
+	INIT_WORK(&card->clock_work, ipump_clock_work);
+	for (t = 0; t < IPUMP_NR_TIMERS; t++)
+		card->deadline[t] = U64_MAX;
+	card->armed = U64_MAX;
+}
+
+/* Before the interrupt is requested: a known, quiet starting point. */
+static int ipump_card_init_hw(struct ipump_card *card)
+{
+	struct regmap *map = card->regmap;
+	unsigned int i;
+	int ret = 0;
+
+	/* a newly registered card has no programme: make the motors agree */
+	for (i = 0; i < card->num_channels && !ret; i++)
+		ret = regmap_write(map, IPUMP_CH_REG(i, IPUMP_CH_CTRL),
+				   IPUMP_CTRL_STOP) ?:
+		      regmap_write(map, IPUMP_CH_REG(i, IPUMP_CH_ALARM_MASK), 0);
+	ret = ret ?:
+	      regmap_write(map, IPUMP_REG_CARD_ALARM_MASK, 0) ?:
+	      regmap_write(map, IPUMP_REG_IRQ_ENABLE,
+			   GENMASK(card->num_channels - 1, 0) | IPUMP_IRQ_CARD);
+	if (ret)
+		dev_err(&card->dev, "cannot initialise the card: %d\n", ret);
+	return ret;
+}
+
+static int ipump_card_start_wdt(struct ipump_card *card)
+{
+	int ret;
+
+	guard(mutex)(&card->lock);
+	ret = regmap_write(card->regmap, IPUMP_REG_WDT_PERIOD_MS,
+			   card->wdt_period_ms) ?:
+	      regmap_write(card->regmap, IPUMP_REG_WDT_KEEPALIVE, IPUMP_WDT_KICK);
+	if (ret) {
+		dev_err(&card->dev, "cannot start the card watchdog: %d\n", ret);
+		return ret;
+	}
+	ipump_timer_set(card, IPUMP_TIMER_WDT_KICK, ipump_clock_now(card) +
+			(u64)card->wdt_period_ms * NSEC_PER_MSEC / 2);
+	ipump_clock_arm(card, false);
+	return 0;
+}
+
+static void ipump_card_release(struct device *dev)
+{
+	struct ipump_card *card = to_ipump_card(dev);
+
+	atomic_sub(card->num_channels, &ipump_nr_channels);
+	atomic_dec(&ipump_nr_cards);
+	ida_free(&ipump_ida, card->id);
+	mutex_destroy(&card->lock);
+	kfree(card);
+}
+
+struct ipump_card *ipump_card_register(struct device *parent,
+				       const struct ipump_card_config *cfg)
+{
+	const struct ipump_clock_ops *clock = cfg ? cfg->clock : NULL;
+	struct ipump_card *card;
+	int ret;
+
+	if (!parent || !cfg || !cfg->regmap || cfg->irq <= 0 ||
+	    (clock && (!clock->name || !clock->now_ns || !clock->arm)))
+		return ERR_PTR(-EINVAL);
+
+	card = kzalloc(sizeof(*card), GFP_KERNEL);
+	if (!card)
+		return ERR_PTR(-ENOMEM);
+	card->regmap = cfg->regmap;
+	card->irq = cfg->irq;
+	ret = ipump_card_identify(card, parent) ?:
+	      ipump_read_wdt_period(parent, &card->wdt_period_ms);
+	if (ret)
+		goto err_free;
+	ret = ida_alloc(&ipump_ida, GFP_KERNEL);
+	if (ret < 0)
+		goto err_free;
+	card->id = ret;
+
+	ipump_card_init(card, cfg);
+	atomic_inc(&ipump_nr_cards);
+	atomic_add(card->num_channels, &ipump_nr_channels);
+
+	/* from here on the device release frees the card */
+	device_initialize(&card->dev);
+	card->dev.class = &ipump_class;
+	card->dev.parent = parent;
+	card->dev.release = ipump_card_release;
+	ipump_sysfs_card_groups(card);
+	card->dev.groups = card->groups;
+	ret = dev_set_name(&card->dev, "ipump%d", card->id) ?:
+	      ipump_card_init_hw(card);
+	if (ret)
+		goto err_put;
+	ret = device_add(&card->dev);
+	if (ret)
+		goto err_put;
+
+	ret = request_threaded_irq(card->irq, NULL, ipump_irq_thread,
+				   IRQF_ONESHOT, dev_name(&card->dev), card);
+	if (ret) {
+		dev_err(&card->dev, "cannot request IRQ %d: %d\n", card->irq, ret);
+		goto err_del;
+	}
+	ret = ipump_card_start_wdt(card);
+	if (ret)
+		goto err_irq;
+	ipump_debugfs_card_add(card);
+
+	dev_info(&card->dev, "serial %016llx, firmware %u.%u.%u, %u channels, clock %s\n",
+		 card->serial, card->fw_version >> 16,
+		 (card->fw_version >> 8) & 0xff, card->fw_version & 0xff,
+		 card->num_channels, card->clock->name);
+	return card;
+
+err_irq:
+	free_irq(card->irq, card);
+err_del:
+	device_del(&card->dev);
+err_put:
+	put_device(&card->dev);
+	return ERR_PTR(ret);
+err_free:
+	kfree(card);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(ipump_card_register);
+
+void ipump_card_unregister(struct ipump_card *card)
+{
+	unsigned int i;
+
+	mutex_lock(&card->lock);
+	card->dead = true;
+	/*
+	 * Best effort, errors ignored: on removal the card may already be
+	 * gone and nothing more could be done here. Should a stop not reach
+	 * the card, its watchdog, deliberately left running, stops the
+	 * motors once the kicks cease.
+	 */
+	for (i = 0; i < card->num_channels; i++)
+		regmap_write(card->regmap, IPUMP_CH_REG(i, IPUMP_CH_CTRL),
+			     IPUMP_CTRL_STOP);
+	regmap_write(card->regmap, IPUMP_REG_IRQ_ENABLE, 0);
+	card->clock->arm(card->clock_priv, U64_MAX);
+	mutex_unlock(&card->lock);
+
+	/* the interrupt thread takes the lock: free it unlocked */
+	free_irq(card->irq, card);
+	hrtimer_cancel(&card->hrtimer);
+	cancel_work_sync(&card->clock_work);
+	ipump_debugfs_card_remove(card);
+	device_unregister(&card->dev);
+}
+EXPORT_SYMBOL_GPL(ipump_card_unregister);
+
+const char *ipump_card_name(struct ipump_card *card)
+{
+	return dev_name(&card->dev);
+}
+EXPORT_SYMBOL_GPL(ipump_card_name);
+
+/* ---- module */
 
 static int __init ipump_init(void)
 {
+	int ret;
+
+	ipump_sysfs_init();
+	ret = class_register(&ipump_class);
+	if (ret)
+		return ret;
+	ipump_debugfs_init();
 	return 0;
 }
 module_init(ipump_init);
 
 static void __exit ipump_exit(void)
 {
+	ipump_debugfs_exit();
+	class_unregister(&ipump_class);
+	ida_destroy(&ipump_ida);
 }
 module_exit(ipump_exit);
 
