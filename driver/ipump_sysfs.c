@@ -131,7 +131,7 @@ static IPUMP_CARD_ATTR(firmware_version, IPUMP_CARDF_FIRMWARE);
 static IPUMP_CARD_ATTR(map_version, IPUMP_CARDF_MAP_VERSION);
 static IPUMP_CARD_ATTR(num_channels, IPUMP_CARDF_NUM_CHANNELS);
 static IPUMP_CARD_ATTR(clock, IPUMP_CARDF_CLOCK);
-static IPUMP_CARD_ATTR(power, IPUMP_CARDF_POWER);
+static IPUMP_CARD_ATTR(power_source, IPUMP_CARDF_POWER);
 static IPUMP_CARD_ATTR(battery_minutes, IPUMP_CARDF_BATTERY_MINUTES);
 static IPUMP_CARD_ATTR(alarms, IPUMP_CARDF_ALARMS);
 
@@ -141,7 +141,7 @@ static struct attribute *ipump_card_attrs[] = {
 	&ipump_card_attr_map_version.dev_attr.attr,
 	&ipump_card_attr_num_channels.dev_attr.attr,
 	&ipump_card_attr_clock.dev_attr.attr,
-	&ipump_card_attr_power.dev_attr.attr,
+	&ipump_card_attr_power_source.dev_attr.attr,
 	&ipump_card_attr_battery_minutes.dev_attr.attr,
 	&ipump_card_attr_alarms.dev_attr.attr,
 	NULL
