@@ -69,7 +69,8 @@ FIXTURE_TEARDOWN(modules)
 		run("rmmod %s 2>/dev/null", ipump_modules[i]);
 }
 
-TEST_F(modules, load_unload_100_times)
+/* a debug kernel under TCG needs minutes for 200 module loads and unloads */
+TEST_F_TIMEOUT(modules, load_unload_100_times, 600)
 {
 	int cycle;
 	size_t i;
