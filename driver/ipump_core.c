@@ -91,6 +91,71 @@ static unsigned long ipump_alarms_from(const struct ipump_alarm_bit *map,
 #define ipump_card_alarms(bits) \
 	ipump_alarms_from(ipump_card_alarm_bits, ARRAY_SIZE(ipump_card_alarm_bits), bits)
 
+static u64 ipump_clock_now(struct ipump_card *card)
+{
+	return card->clock->now_ns(card->clock_priv);
+}
+
+/*
+ * Appends a record to the card's audit log, timestamped on the card clock.
+ * Called with the card lock held (log lock order: card lock first).
+ */
+void ipump_card_event(struct ipump_card *card, enum ipump_event_type type,
+		      u8 channel, enum ipump_priority prio, u64 v0, u64 v1,
+		      u64 v2)
+{
+	struct ipump_event ev;
+	int ret;
+
+	lockdep_assert_held(&card->lock);
+	ipump_event_init(&ev, type, channel, prio, ipump_clock_now(card));
+	ev.value[0] = v0;
+	ev.value[1] = v1;
+	ev.value[2] = v2;
+	ret = ipump_log_append(&card->log, &ev, NULL);
+	/* only a closed log refuses, and nothing appends after close */
+	WARN_ON_ONCE(ret);
+}
+
+static void ipump_ch_set_state(struct ipump_channel *ch,
+			       enum ipump_channel_state state,
+			       enum ipump_event_cause cause)
+{
+	enum ipump_channel_state old = ch->state;
+
+	if (old == state)
+		return;
+	ch->state = state;
+	ipump_card_event(ch->card, IPUMP_EVENT_STATE_CHANGED, ch->index,
+			 IPUMP_PRIO_INFO, state, old, cause);
+}
+
+/* Latches @alarms on @set, logging each one not already active. */
+static void ipump_alarms_raise(struct ipump_card *card, u8 channel,
+			       unsigned long *set, unsigned long alarms)
+{
+	unsigned long fresh = alarms & ~*set;
+	unsigned int a;
+
+	for_each_set_bit(a, &fresh, IPUMP_ALARM_COUNT)
+		ipump_card_event(card, IPUMP_EVENT_ALARM_RAISED, channel,
+				 ipump_alarm_info(a)->priority, a, 0, 0);
+	*set |= alarms;
+}
+
+/* Keeps only @keep of @set, logging each alarm that clears. */
+static void ipump_alarms_keep(struct ipump_card *card, u8 channel,
+			      unsigned long *set, unsigned long keep)
+{
+	unsigned long gone = *set & ~keep;
+	unsigned int a;
+
+	for_each_set_bit(a, &gone, IPUMP_ALARM_COUNT)
+		ipump_card_event(card, IPUMP_EVENT_ALARM_CLEARED, channel,
+				 IPUMP_PRIO_INFO, a, 0, 0);
+	*set &= keep;
+}
+
 /* ---- register access: every failure takes the communication-failure path */
 
 /* FAULT, COMMUNICATION latched, and a best-effort stop of the motor. */
@@ -99,8 +164,9 @@ static void ipump_ch_fault(struct ipump_channel *ch)
 	struct ipump_card *card = ch->card;
 	int ret;
 
-	ch->state = IPUMP_STATE_FAULT;
-	__set_bit(IPUMP_ALARM_COMMUNICATION, &ch->alarms);
+	ipump_alarms_raise(card, ch->index, &ch->alarms,
+			   BIT(IPUMP_ALARM_COMMUNICATION));
+	ipump_ch_set_state(ch, IPUMP_STATE_FAULT, IPUMP_CAUSE_FAULT);
 	ret = regmap_write(card->regmap, IPUMP_CH_REG(ch->index, IPUMP_CH_CTRL),
 			   IPUMP_CTRL_STOP);
 	dev_err_ratelimited(&card->dev, "channel %u: communication fault, stop %s (%d)\n",
@@ -220,7 +286,7 @@ static int ipump_card_check_identity(struct ipump_card *card)
 
 static int ipump_ch_alarm_stop(struct ipump_channel *ch)
 {
-	ch->state = IPUMP_STATE_ALARM_STOPPED;
+	ipump_ch_set_state(ch, IPUMP_STATE_ALARM_STOPPED, IPUMP_CAUSE_ALARM);
 	/* the card stops by itself; stopping again costs nothing */
 	return ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_STOP);
 }
@@ -242,7 +308,8 @@ static int ipump_ch_irq(struct ipump_channel *ch)
 	if (cond & ~IPUMP_ALM_ALL)
 		return ipump_ch_implausible(ch, "ALARM_COND", cond);
 
-	ch->alarms |= ipump_ch_alarms(latch | cond);
+	ipump_alarms_raise(ch->card, ch->index, &ch->alarms,
+			   ipump_ch_alarms(latch | cond));
 	if (latch & IPUMP_ALM_HANDSET)
 		ch->handset_presses++;
 	if (ch->state == IPUMP_STATE_RUNNING &&
@@ -269,7 +336,8 @@ static int ipump_card_irq(struct ipump_card *card)
 	if (cond & ~IPUMP_CARD_ALARM_ALL)
 		return ipump_card_implausible(card, "CARD_ALARM_COND", cond);
 
-	card->alarms |= ipump_card_alarms(latch | cond);
+	ipump_alarms_raise(card, IPUMP_CHANNEL_NONE, &card->alarms,
+			   ipump_card_alarms(latch | cond));
 	if (!(latch & IPUMP_CARD_ALARM_WDT_EXPIRED))
 		return 0;
 
@@ -279,7 +347,8 @@ static int ipump_card_irq(struct ipump_card *card)
 
 		if (ch->state != IPUMP_STATE_RUNNING)
 			continue;
-		__set_bit(IPUMP_ALARM_CARD_WATCHDOG, &ch->alarms);
+		ipump_alarms_raise(card, i, &ch->alarms,
+				   BIT(IPUMP_ALARM_CARD_WATCHDOG));
 		ret = ipump_ch_alarm_stop(ch) ?: ret;
 	}
 	return ret;
@@ -381,11 +450,6 @@ static void ipump_clock_work(struct work_struct *work)
 {
 	ipump_card_clock_expired(container_of(work, struct ipump_card,
 					      clock_work));
-}
-
-static u64 ipump_clock_now(struct ipump_card *card)
-{
-	return card->clock->now_ns(card->clock_priv);
 }
 
 /* Asks the clock for the earliest pending deadline (@force: even if unchanged). */
@@ -501,7 +565,9 @@ int ipump_channel_start(struct ipump_card *card, unsigned int index,
 	ret = ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_RUN);
 	if (ret)
 		return ret;
-	ch->state = IPUMP_STATE_RUNNING;
+	ipump_card_event(card, IPUMP_EVENT_STARTED, ch->index, IPUMP_PRIO_INFO,
+			 0, rate, 0);
+	ipump_ch_set_state(ch, IPUMP_STATE_RUNNING, IPUMP_CAUSE_COMMAND);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ipump_channel_start);
@@ -518,8 +584,10 @@ int ipump_channel_stop(struct ipump_card *card, unsigned int index)
 	ret = ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_STOP);
 	if (ret)
 		return ret;
+	ipump_card_event(card, IPUMP_EVENT_STOPPED, ch->index, IPUMP_PRIO_INFO,
+			 IPUMP_CAUSE_COMMAND, 0, 0);
 	if (ch->state != IPUMP_STATE_FAULT)
-		ch->state = IPUMP_STATE_IDLE;
+		ipump_ch_set_state(ch, IPUMP_STATE_IDLE, IPUMP_CAUSE_COMMAND);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ipump_channel_stop);
@@ -551,7 +619,7 @@ int ipump_channel_ack(struct ipump_card *card, unsigned int index)
 	live = ipump_ch_alarms(cond);
 	if (card_cond & IPUMP_CARD_ALARM_WDT_EXPIRED)
 		live |= BIT(IPUMP_ALARM_CARD_WATCHDOG);
-	ch->alarms &= live;
+	ipump_alarms_keep(card, ch->index, &ch->alarms, live);
 
 	if (ch->state == IPUMP_STATE_FAULT) {
 		/* the stop sent on entering FAULT may not have reached the card */
@@ -561,8 +629,9 @@ int ipump_channel_ack(struct ipump_card *card, unsigned int index)
 	} else if (ch->state != IPUMP_STATE_ALARM_STOPPED) {
 		return 0;
 	}
-	ch->state = ch->alarms & IPUMP_STOPPING_ALARMS ?
-		    IPUMP_STATE_ALARM_STOPPED : IPUMP_STATE_IDLE;
+	ipump_ch_set_state(ch, ch->alarms & IPUMP_STOPPING_ALARMS ?
+			   IPUMP_STATE_ALARM_STOPPED : IPUMP_STATE_IDLE,
+			   IPUMP_CAUSE_COMMAND);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ipump_channel_ack);
@@ -582,10 +651,78 @@ int ipump_card_ack(struct ipump_card *card)
 		return ret;
 	if (cond & ~IPUMP_CARD_ALARM_ALL)
 		return ipump_card_implausible(card, "CARD_ALARM_COND", cond);
-	card->alarms &= ipump_card_alarms(cond);
+	ipump_alarms_keep(card, IPUMP_CHANNEL_NONE, &card->alarms,
+			  ipump_card_alarms(cond));
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ipump_card_ack);
+
+/* ---- status, for the character device and netlink */
+
+void ipump_card_get_info(struct ipump_card *card, struct ipump_card_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->serial = card->serial;
+	info->card = card->id;
+	info->num_channels = card->num_channels;
+	info->fw_version = card->fw_version;
+	info->map_version = IPUMP_MAP_VERSION_MAJOR << 16 | card->map_minor;
+	info->nl_per_step = card->nl_per_step;
+	info->clock = card->clock == &ipump_boottime_clock ?
+		      IPUMP_CLOCK_BOOTTIME : IPUMP_CLOCK_SIMULATED;
+	info->wdt_period_ms = card->wdt_period_ms;
+}
+
+/*
+ * Reads every register of the status under one hold of the lock, so the
+ * values belong together. st->channel selects the channel; everything else
+ * is overwritten (reserved fields zeroed).
+ */
+int ipump_channel_get_status(struct ipump_card *card,
+			     struct ipump_channel_status *st)
+{
+	struct ipump_channel *ch;
+	u32 status, reservoir;
+	int ret;
+
+	guard(mutex)(&card->lock);
+	ch = ipump_channel_get(card, st->channel);
+	if (IS_ERR(ch))
+		return PTR_ERR(ch);
+
+	memset(st, 0, sizeof(*st));
+	st->channel = ch->index;
+	ret = ipump_ch_read(ch, IPUMP_CH_STATUS, &status) ?:
+	      ipump_ch_read(ch, IPUMP_CH_RATE_NL_PER_H, &st->rate_nl_per_h) ?:
+	      ipump_ch_read64(ch, IPUMP_CH_DELIVERED_LO, &st->delivered_nl) ?:
+	      ipump_ch_read(ch, IPUMP_CH_RESERVOIR_NL, &reservoir) ?:
+	      ipump_ch_read(ch, IPUMP_CH_PRESSURE_DOWN_MMHG, &st->pressure_down_mmhg) ?:
+	      ipump_ch_read(ch, IPUMP_CH_PRESSURE_UP_MMHG, &st->pressure_up_mmhg) ?:
+	      ipump_ch_read(ch, IPUMP_CH_STEP_COUNT, &st->step_count);
+	if (ret)
+		return ret;
+	if (status & ~IPUMP_STATUS_ALL)
+		return ipump_ch_implausible(ch, "STATUS", status);
+	if (st->pressure_down_mmhg > IPUMP_PRESSURE_MAX_MMHG)
+		return ipump_ch_implausible(ch, "PRESSURE_DOWN", st->pressure_down_mmhg);
+	if (st->pressure_up_mmhg > IPUMP_PRESSURE_MAX_MMHG)
+		return ipump_ch_implausible(ch, "PRESSURE_UP", st->pressure_up_mmhg);
+
+	st->reservoir_nl = reservoir;
+	st->state = ch->state;
+	st->alarms = ch->alarms;
+	st->handset_presses = ch->handset_presses;
+	st->timestamp_ns = ipump_clock_now(card);
+	if (status & IPUMP_STATUS_RUNNING)
+		st->motor |= IPUMP_MOTOR_RUNNING;
+	if (status & IPUMP_STATUS_STALLED)
+		st->motor |= IPUMP_MOTOR_STALLED;
+	if (status & IPUMP_STATUS_BOLUS)
+		st->motor |= IPUMP_MOTOR_BOLUS;
+	if (status & IPUMP_STATUS_BACKOFF)
+		st->motor |= IPUMP_MOTOR_BACKOFF;
+	return 0;
+}
 
 /* ---- registration and lifetime */
 
@@ -729,6 +866,7 @@ static void ipump_card_release(struct device *dev)
 	atomic_sub(card->num_channels, &ipump_nr_channels);
 	atomic_dec(&ipump_nr_cards);
 	ida_free(&ipump_ida, card->id);
+	ipump_log_destroy(&card->log);
 	mutex_destroy(&card->lock);
 	kfree(card);
 }
@@ -753,11 +891,16 @@ struct ipump_card *ipump_card_register(struct device *parent,
 	      ipump_read_wdt_period(parent, &card->wdt_period_ms);
 	if (ret)
 		goto err_free;
-	ret = ida_alloc(&ipump_ida, GFP_KERNEL);
+	ret = ida_alloc_max(&ipump_ida, IPUMP_MAX_CARDS - 1, GFP_KERNEL);
 	if (ret < 0)
 		goto err_free;
 	card->id = ret;
 
+	ret = ipump_log_init(&card->log, card->id, 0);
+	if (ret) {
+		ida_free(&ipump_ida, card->id);
+		goto err_free;
+	}
 	ipump_card_init(card, cfg);
 	atomic_inc(&ipump_nr_cards);
 	atomic_add(card->num_channels, &ipump_nr_channels);
@@ -773,7 +916,8 @@ struct ipump_card *ipump_card_register(struct device *parent,
 	      ipump_card_init_hw(card);
 	if (ret)
 		goto err_put;
-	ret = device_add(&card->dev);
+	ipump_cdev_card_init(card);
+	ret = cdev_device_add(&card->cdev, &card->dev);
 	if (ret)
 		goto err_put;
 
@@ -787,6 +931,19 @@ struct ipump_card *ipump_card_register(struct device *parent,
 	if (ret)
 		goto err_irq;
 	ipump_debugfs_card_add(card);
+	scoped_guard(mutex, &card->lock) {
+		struct ipump_card_info info;
+		struct ipump_event ev;
+
+		ipump_card_get_info(card, &info);
+		ipump_event_init(&ev, IPUMP_EVENT_CARD_ADDED, IPUMP_CHANNEL_NONE,
+				 IPUMP_PRIO_INFO, ipump_clock_now(card));
+		ev.value[0] = info.serial;
+		ev.value[1] = info.fw_version;
+		ev.value[2] = info.num_channels;
+		ev.value[3] = info.clock;
+		ipump_log_append(&card->log, &ev, NULL);
+	}
 
 	dev_info(&card->dev, "serial %016llx, firmware %u.%u.%u, %u channels, clock %s\n",
 		 card->serial, card->fw_version >> 16,
@@ -797,7 +954,7 @@ struct ipump_card *ipump_card_register(struct device *parent,
 err_irq:
 	free_irq(card->irq, card);
 err_del:
-	device_del(&card->dev);
+	cdev_device_del(&card->cdev, &card->dev);
 err_put:
 	put_device(&card->dev);
 	return ERR_PTR(ret);
@@ -813,6 +970,8 @@ void ipump_card_unregister(struct ipump_card *card)
 
 	mutex_lock(&card->lock);
 	card->dead = true;
+	/* readers get what is queued, then CARD_REMOVED, then -ENODEV */
+	ipump_log_close(&card->log, ipump_clock_now(card));
 	/*
 	 * Best effort, errors ignored: on removal the card may already be
 	 * gone and nothing more could be done here. Should a stop not reach
@@ -831,7 +990,9 @@ void ipump_card_unregister(struct ipump_card *card)
 	hrtimer_cancel(&card->hrtimer);
 	cancel_work_sync(&card->clock_work);
 	ipump_debugfs_card_remove(card);
-	device_unregister(&card->dev);
+	/* open files keep the card's memory (not the card) until closed */
+	cdev_device_del(&card->cdev, &card->dev);
+	put_device(&card->dev);
 }
 EXPORT_SYMBOL_GPL(ipump_card_unregister);
 
@@ -848,9 +1009,14 @@ static int __init ipump_init(void)
 	int ret;
 
 	ipump_sysfs_init();
-	ret = class_register(&ipump_class);
+	ret = ipump_cdev_init();
 	if (ret)
 		return ret;
+	ret = class_register(&ipump_class);
+	if (ret) {
+		ipump_cdev_exit();
+		return ret;
+	}
 	ipump_debugfs_init();
 	return 0;
 }
@@ -860,6 +1026,7 @@ static void __exit ipump_exit(void)
 {
 	ipump_debugfs_exit();
 	class_unregister(&ipump_class);
+	ipump_cdev_exit();
 	ida_destroy(&ipump_ida);
 }
 module_exit(ipump_exit);

@@ -7,6 +7,7 @@
 #define _IPUMP_PRIV_H
 
 #include <linux/atomic.h>
+#include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/hrtimer.h>
 #include <linux/mutex.h>
@@ -15,6 +16,8 @@
 #include <linux/ipump.h>
 
 #include "ipump_core.h"
+#include "ipump_log.h"
+#include "ipump_rules.h"
 #include "ipump_regs.h"
 
 /* Card clock timers; add one per time-dependent rule. */
@@ -44,6 +47,7 @@ struct ipump_channel {
 /**
  * struct ipump_card - one ipump card
  * @dev: class device "ipumpN"; its release frees the card
+ * @cdev: /dev/ipumpN; open files hold a reference to @dev through it
  * @id: N in "ipumpN", from the module's IDA
  * @regmap: the card's registers (from the provider; access may sleep)
  * @irq: the card's level-triggered interrupt line
@@ -52,6 +56,7 @@ struct ipump_channel {
  * @hrtimer: CLOCK_BOOTTIME timer, only when the card has no clock of its own
  * @clock_work: runs ipump_card_clock_expired() for @hrtimer
  * @debugfs: the card's debugfs directory
+ * @log: the card's audit log (locking of its own, see ipump_log.h)
  * @groups: sysfs groups of @dev: the card's and one per existing channel
  * @map_minor: register map minor version
  * @fw_version: firmware version, as in IPUMP_REG_FW_VERSION
@@ -74,6 +79,7 @@ struct ipump_channel {
  */
 struct ipump_card {
 	struct device dev;
+	struct cdev cdev;
 	int id;
 	struct regmap *regmap;
 	int irq;
@@ -82,6 +88,7 @@ struct ipump_card {
 	struct hrtimer hrtimer;
 	struct work_struct clock_work;
 	struct dentry *debugfs;
+	struct ipump_log log;
 	const struct attribute_group *groups[IPUMP_MAX_CHANNELS + 2];
 	u32 map_minor;
 	u32 fw_version;
@@ -104,6 +111,17 @@ static inline struct ipump_card *to_ipump_card(struct device *dev)
 	return container_of(dev, struct ipump_card, dev);
 }
 
+/* cards per system: the minor numbers of /dev/ipumpN */
+#define IPUMP_MAX_CARDS		256
+
+/* 1 MPa: far beyond any infusion line; a larger reading is not a pressure */
+#define IPUMP_PRESSURE_MAX_MMHG	7500
+
+#define IPUMP_STATUS_ALL	(IPUMP_STATUS_RUNNING | IPUMP_STATUS_BOLUS | \
+				 IPUMP_STATUS_STALLED | IPUMP_STATUS_PAUSED | \
+				 IPUMP_STATUS_STOPPED_BY_CARD | \
+				 IPUMP_STATUS_BACKOFF)
+
 /* Live object counters, reported in debugfs for leak checks. */
 extern atomic_t ipump_nr_cards;
 extern atomic_t ipump_nr_channels;
@@ -114,6 +132,18 @@ int ipump_ch_read64(struct ipump_channel *ch, unsigned int lo, u64 *val);
 int ipump_card_read(struct ipump_card *card, unsigned int reg, u32 *val);
 int ipump_ch_implausible(struct ipump_channel *ch, const char *what, u32 val);
 int ipump_card_implausible(struct ipump_card *card, const char *what, u32 val);
+
+void ipump_card_event(struct ipump_card *card, enum ipump_event_type type,
+		      u8 channel, enum ipump_priority prio, u64 v0, u64 v1,
+		      u64 v2);
+int ipump_channel_get_status(struct ipump_card *card,
+			     struct ipump_channel_status *st);
+void ipump_card_get_info(struct ipump_card *card, struct ipump_card_info *info);
+
+/* ipump_cdev.c */
+int ipump_cdev_init(void);
+void ipump_cdev_exit(void);
+void ipump_cdev_card_init(struct ipump_card *card);
 
 /* ipump_sysfs.c */
 void ipump_sysfs_init(void);

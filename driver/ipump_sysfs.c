@@ -14,38 +14,17 @@
 
 #include "ipump_priv.h"
 
-/* 1 MPa: far beyond any infusion line; a larger reading is not a pressure */
-#define IPUMP_PRESSURE_MAX_MMHG	7500
-
-#define IPUMP_STATUS_ALL	(IPUMP_STATUS_RUNNING | IPUMP_STATUS_BOLUS | \
-				 IPUMP_STATUS_STALLED | IPUMP_STATUS_PAUSED | \
-				 IPUMP_STATUS_STOPPED_BY_CARD | \
-				 IPUMP_STATUS_BACKOFF)
 #define IPUMP_POWER_ALL		(IPUMP_POWER_MAINS | IPUMP_POWER_BATT_MIN_MASK)
-
-static const char *const ipump_alarm_names[] = {
-	[IPUMP_ALARM_OCCLUSION_DOWN] = "occlusion-downstream",
-	[IPUMP_ALARM_OCCLUSION_UP] = "occlusion-upstream",
-	[IPUMP_ALARM_AIR_IN_LINE] = "air-in-line",
-	[IPUMP_ALARM_DOOR_OPEN] = "door-open",
-	[IPUMP_ALARM_RESERVOIR_EMPTY] = "reservoir-empty",
-	[IPUMP_ALARM_RESERVOIR_LOW] = "reservoir-low",
-	[IPUMP_ALARM_MOTOR_STALL] = "motor-stall",
-	[IPUMP_ALARM_FREE_FLOW] = "free-flow",
-	[IPUMP_ALARM_COMMUNICATION] = "communication",
-	[IPUMP_ALARM_CARD_WATCHDOG] = "card-watchdog",
-	[IPUMP_ALARM_BATTERY_LOW] = "battery-low",
-	[IPUMP_ALARM_BATTERY_DEPLETED] = "battery-depleted",
-	[IPUMP_ALARM_MAINS_LOST] = "mains-lost",
-};
-
-static_assert(ARRAY_SIZE(ipump_alarm_names) == IPUMP_ALARM_COUNT);
 
 static const char *const ipump_state_names[] = {
 	[IPUMP_STATE_IDLE] = "idle",
 	[IPUMP_STATE_RUNNING] = "running",
 	[IPUMP_STATE_ALARM_STOPPED] = "alarm-stopped",
 	[IPUMP_STATE_FAULT] = "fault",
+	[IPUMP_STATE_PROGRAMMED] = "programmed",
+	[IPUMP_STATE_BOLUS] = "bolus",
+	[IPUMP_STATE_PAUSED] = "paused",
+	[IPUMP_STATE_KVO] = "kvo",
 };
 
 /* Space-separated names in enum order, an empty line if none. */
@@ -56,7 +35,7 @@ static ssize_t ipump_alarms_show(char *buf, unsigned long alarms)
 
 	for_each_set_bit(a, &alarms, IPUMP_ALARM_COUNT)
 		len += sysfs_emit_at(buf, len, "%s%s", len ? " " : "",
-				     ipump_alarm_names[a]);
+				     ipump_alarm_info(a)->name);
 	return len + sysfs_emit_at(buf, len, "\n");
 }
 
