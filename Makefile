@@ -14,7 +14,7 @@
 KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),\
 	$(lastword $(shell ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null \
 		| grep -v -- '-rt-' | sort -V)))
-KBUILD_ARGS := CONFIG_IPUMP=m CONFIG_IPUMP_SIM=m
+KBUILD_ARGS := CONFIG_IPUMP=m CONFIG_IPUMP_SIM=m CONFIG_IPUMP_SPI=m
 
 all: modules tools
 

@@ -562,7 +562,9 @@ int ipump_channel_start(struct ipump_card *card, unsigned int index,
 	if (!rate)
 		return -EINVAL;
 
-	ret = ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_RUN);
+	/* never start a motor on a card watchdog that is about to expire */
+	ret = ipump_card_write(card, IPUMP_REG_WDT_KEEPALIVE, IPUMP_WDT_KICK) ?:
+	      ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_RUN);
 	if (ret)
 		return ret;
 	ipump_card_event(card, IPUMP_EVENT_STARTED, ch->index, IPUMP_PRIO_INFO,
@@ -592,6 +594,18 @@ int ipump_channel_stop(struct ipump_card *card, unsigned int index)
 }
 EXPORT_SYMBOL_GPL(ipump_channel_stop);
 
+/*
+ * The card answers again after a communication fault: its watchdog may
+ * have expired while our kicks did not arrive, so re-arm it before anything
+ * can be restarted.
+ */
+static int ipump_card_recovered(struct ipump_card *card)
+{
+	return ipump_card_check_identity(card) ?:
+	       ipump_card_write(card, IPUMP_REG_WDT_KEEPALIVE, IPUMP_WDT_KICK) ?:
+	       ipump_irq_recover(card);
+}
+
 int ipump_channel_ack(struct ipump_card *card, unsigned int index)
 {
 	struct ipump_channel *ch;
@@ -604,8 +618,7 @@ int ipump_channel_ack(struct ipump_card *card, unsigned int index)
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
 
-	ret = ipump_card_check_identity(card) ?:
-	      ipump_irq_recover(card) ?:
+	ret = ipump_card_recovered(card) ?:
 	      ipump_ch_read(ch, IPUMP_CH_ALARM_COND, &cond) ?:
 	      ipump_card_read(card, IPUMP_REG_CARD_ALARM_COND, &card_cond);
 	if (ret)
@@ -644,8 +657,7 @@ int ipump_card_ack(struct ipump_card *card)
 	guard(mutex)(&card->lock);
 	if (card->dead)
 		return -ENODEV;
-	ret = ipump_card_check_identity(card) ?:
-	      ipump_irq_recover(card) ?:
+	ret = ipump_card_recovered(card) ?:
 	      ipump_card_read(card, IPUMP_REG_CARD_ALARM_COND, &cond);
 	if (ret)
 		return ret;

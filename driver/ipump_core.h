@@ -48,6 +48,32 @@ struct ipump_card_config {
 };
 
 /*
+ * ---- Added for bus glue drivers (ipump_spi): a card clock handed over by
+ * whoever created the bus device. Only the simulator does (it puts one in
+ * the SPI device's platform_data); real boards have none and run on
+ * CLOCK_BOOTTIME.
+ */
+
+/**
+ * struct ipump_clock_desc - a card clock for a glue driver to pass on
+ * @ops: becomes ipump_card_config.clock
+ * @priv: becomes ipump_card_config.clock_priv, and is passed to @attach
+ * @attach: the glue reports the card's life to the clock's provider, which
+ *	calls ipump_card_clock_expired() only on an attached card: with the
+ *	card after ipump_card_register() succeeded, with NULL before it calls
+ *	ipump_card_unregister(), and with an ERR_PTR() when its probe failed
+ *	(so the provider can report why). Process context, may sleep; never
+ *	called with a lock of the core held.
+ */
+struct ipump_clock_desc {
+	const struct ipump_clock_ops *ops;
+	void *priv;
+	void (*attach)(void *priv, struct ipump_card *card);
+};
+
+/* ---- end of the addition for bus glue drivers */
+
+/*
  * Probe-time properties are read from @parent with device_property_*():
  *   "ipump,watchdog-period-ms"	u32, card watchdog period (default 1000)
  */

@@ -18,6 +18,8 @@
 struct dentry;
 struct fwnode_handle;
 struct ipump_card;
+struct ipump_clock_ops;
+struct ipump_sim_spi;
 struct irq_domain;
 struct platform_device;
 struct seq_file;
@@ -38,8 +40,15 @@ struct seq_file;
 #define IPUMP_SIM_BATT_MINUTES	240
 #define IPUMP_SIM_AIR_MAX	(IPUMP_AIR_LAST_NL_MASK >> IPUMP_AIR_LAST_NL_SHIFT)
 
+/* How a card is attached (configfs "bus") */
+enum ipump_sim_bus {
+	IPUMP_SIM_BUS_PLATFORM,		/* regmap straight into the model */
+	IPUMP_SIM_BUS_SPI,		/* simulated SPI controller, ipump_spi glue */
+};
+
 /* What configfs hands to a card when it goes live; fixed afterwards. */
 struct ipump_sim_params {
+	enum ipump_sim_bus bus;
 	u32 num_channels;
 	u32 reservoir_nl;
 	u32 nl_per_step;
@@ -210,6 +219,7 @@ struct ipump_sim {
 
 	struct platform_device *pdev;
 	struct dentry *debugfs;
+	struct ipump_sim_spi *spi;	/* bus "spi": the controller, else NULL */
 };
 
 /* ipump_sim_model.c */
@@ -229,6 +239,15 @@ void ipump_sim_irq_sync(struct ipump_sim *sim);
 int ipump_sim_advance(struct ipump_sim *sim, u64 ns);
 int ipump_sim_set_time_scale(struct ipump_sim *sim, u64 scale);
 void ipump_sim_print_objects(struct seq_file *s);
+
+extern const struct ipump_clock_ops ipump_sim_clock_ops;
+
+/* ipump_sim_spi.c */
+#define IPUMP_SIM_SPI_DRV_NAME	"ipump-sim-spi"
+int ipump_sim_spi_init(void);
+void ipump_sim_spi_exit(void);
+void ipump_sim_spi_debugfs_add(struct ipump_sim *sim);
+void ipump_sim_spi_print_objects(struct seq_file *s);
 
 /* ipump_sim_debugfs.c */
 void ipump_sim_debugfs_init(void);

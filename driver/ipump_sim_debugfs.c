@@ -185,6 +185,8 @@ void ipump_sim_debugfs_add(struct ipump_sim *sim)
 						   ipump_sim_pick_fops(d, ipump_sim_ch_fops));
 		}
 	}
+	if (sim->spi)
+		ipump_sim_spi_debugfs_add(sim);
 }
 
 /* Returns once no knob or clock access is in flight any more. */

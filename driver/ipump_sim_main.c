@@ -57,6 +57,7 @@ void ipump_sim_print_objects(struct seq_file *s)
 		   atomic_read(&ipump_sim_nr_models),
 		   atomic_read(&ipump_sim_nr_domains),
 		   atomic_read(&ipump_sim_nr_devices));
+	ipump_sim_spi_print_objects(s);
 }
 
 /* ---- the interrupt line: level-triggered, raised from hard irq_work */
@@ -191,7 +192,8 @@ static void ipump_sim_clock_arm(void *priv, u64 deadline_ns)
 	atomic64_set(&sim->deadline_ns, (s64)deadline_ns);
 }
 
-static const struct ipump_clock_ops ipump_sim_clock_ops = {
+/* also handed to the SPI glue by ipump_sim_spi.c */
+const struct ipump_clock_ops ipump_sim_clock_ops = {
 	.name	= "simulated",
 	.now_ns	= ipump_sim_clock_now,
 	.arm	= ipump_sim_clock_arm,
@@ -465,7 +467,8 @@ static int ipump_sim_activate(struct ipump_sim_cfg *cfg)
 		{ }
 	};
 	struct platform_device_info info = {
-		.name		= IPUMP_SIM_DRV_NAME,
+		.name		= cfg->p.bus == IPUMP_SIM_BUS_SPI ?
+				  IPUMP_SIM_SPI_DRV_NAME : IPUMP_SIM_DRV_NAME,
 		.id		= cfg->id,
 		.num_res	= 1,
 		.properties	= props,
@@ -653,6 +656,44 @@ static ssize_t ipump_sim_cfg_live_store(struct config_item *item,
 
 CONFIGFS_ATTR(ipump_sim_cfg_, live);
 
+static const char * const ipump_sim_bus_names[] = {
+	[IPUMP_SIM_BUS_PLATFORM]	= "platform",
+	[IPUMP_SIM_BUS_SPI]		= "spi",
+};
+
+static ssize_t ipump_sim_cfg_bus_show(struct config_item *item, char *page)
+{
+	struct ipump_sim_cfg *cfg = to_ipump_sim_cfg(item);
+	enum ipump_sim_bus bus;
+
+	mutex_lock(&cfg->lock);
+	bus = cfg->p.bus;
+	mutex_unlock(&cfg->lock);
+	return sysfs_emit(page, "%s\n", ipump_sim_bus_names[bus]);
+}
+
+static ssize_t ipump_sim_cfg_bus_store(struct config_item *item,
+				       const char *page, size_t count)
+{
+	struct ipump_sim_cfg *cfg = to_ipump_sim_cfg(item);
+	int bus, ret;
+
+	bus = sysfs_match_string(ipump_sim_bus_names, page);
+	if (bus < 0)
+		return -EINVAL;
+	mutex_lock(&cfg->lock);
+	if (cfg->sim) {
+		ret = -EBUSY;
+	} else {
+		cfg->p.bus = bus;
+		ret = count;
+	}
+	mutex_unlock(&cfg->lock);
+	return ret;
+}
+
+CONFIGFS_ATTR(ipump_sim_cfg_, bus);
+
 static ssize_t ipump_sim_cfg_dev_name_show(struct config_item *item,
 					   char *page)
 {
@@ -699,6 +740,7 @@ static struct configfs_attribute *ipump_sim_cfg_attrs[] = {
 	&ipump_sim_cfg_attr_fw_version,
 	&ipump_sim_cfg_attr_watchdog_period_ms,
 	&ipump_sim_cfg_attr_selftest,
+	&ipump_sim_cfg_attr_bus,
 	&ipump_sim_cfg_attr_live,
 	&ipump_sim_cfg_attr_dev_name,
 	&ipump_sim_cfg_attr_card,
@@ -803,6 +845,9 @@ static int __init ipump_sim_init(void)
 	ret = platform_driver_register(&ipump_sim_driver);
 	if (ret)
 		goto err_debugfs;
+	ret = ipump_sim_spi_init();
+	if (ret)
+		goto err_platform;
 
 	config_group_init(&ipump_sim_subsys.su_group);
 	mutex_init(&ipump_sim_subsys.su_mutex);
@@ -813,6 +858,8 @@ static int __init ipump_sim_init(void)
 
 err_driver:
 	mutex_destroy(&ipump_sim_subsys.su_mutex);
+	ipump_sim_spi_exit();
+err_platform:
 	platform_driver_unregister(&ipump_sim_driver);
 err_debugfs:
 	ipump_sim_debugfs_exit();
@@ -824,6 +871,7 @@ static void __exit ipump_sim_exit(void)
 {
 	configfs_unregister_subsystem(&ipump_sim_subsys);
 	mutex_destroy(&ipump_sim_subsys.su_mutex);
+	ipump_sim_spi_exit();
 	platform_driver_unregister(&ipump_sim_driver);
 	ipump_sim_debugfs_exit();
 	ida_destroy(&ipump_sim_ida);

@@ -16,17 +16,6 @@
 
 #define IPUMP_POWER_ALL		(IPUMP_POWER_MAINS | IPUMP_POWER_BATT_MIN_MASK)
 
-static const char *const ipump_state_names[] = {
-	[IPUMP_STATE_IDLE] = "idle",
-	[IPUMP_STATE_RUNNING] = "running",
-	[IPUMP_STATE_ALARM_STOPPED] = "alarm-stopped",
-	[IPUMP_STATE_FAULT] = "fault",
-	[IPUMP_STATE_PROGRAMMED] = "programmed",
-	[IPUMP_STATE_BOLUS] = "bolus",
-	[IPUMP_STATE_PAUSED] = "paused",
-	[IPUMP_STATE_KVO] = "kvo",
-};
-
 /* Space-separated names in enum order, an empty line if none. */
 static ssize_t ipump_alarms_show(char *buf, unsigned long alarms)
 {
@@ -210,7 +199,7 @@ static ssize_t ipump_ch_show(struct device *dev, struct device_attribute *attr,
 
 	switch (a->field) {
 	case IPUMP_CHF_STATE:
-		return sysfs_emit(buf, "%s\n", ipump_state_names[ch->state]);
+		return sysfs_emit(buf, "%s\n", ipump_state_str(ch->state));
 	case IPUMP_CHF_ALARMS:
 		return ipump_alarms_show(buf, ch->alarms);
 	case IPUMP_CHF_HANDSET_PRESSES:

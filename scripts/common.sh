@@ -69,6 +69,6 @@ ipump_build_modules() {
 	out=$IPUMP_TOP/build/$rel
 	mkdir -p "$out"
 	(cd "$IPUMP_TOP" && tar -cf - Kbuild driver) | tar -xf - -C "$out"
-	make -s -C "/lib/modules/$rel/build" M="$out" CONFIG_IPUMP=m CONFIG_IPUMP_SIM=$(ls "$out"/driver/ipump_sim*.c >/dev/null 2>&1 && echo m) "$@" modules >&2 || return 1
+	make -s -C "/lib/modules/$rel/build" M="$out" CONFIG_IPUMP=m CONFIG_IPUMP_SIM=m CONFIG_IPUMP_SPI=m "$@" modules >&2 || return 1
 	echo "$out/driver"
 }

@@ -14,7 +14,7 @@
 #include "kselftest_harness.h"
 
 /* In load order: later modules depend on earlier ones. */
-static const char *const ipump_modules[] = { "ipump", "ipump_sim" };
+static const char *const ipump_modules[] = { "ipump", "ipump_sim", "ipump_spi" };
 #define NMODULES (sizeof(ipump_modules) / sizeof(ipump_modules[0]))
 
 static int module_loaded(const char *name)
