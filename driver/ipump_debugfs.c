@@ -18,8 +18,9 @@ static struct dentry *ipump_debugfs_root;
 
 static int ipump_objects_show(struct seq_file *s, void *unused)
 {
-	seq_printf(s, "cards %d\nchannels %d\n", atomic_read(&ipump_nr_cards),
-		   atomic_read(&ipump_nr_channels));
+	seq_printf(s, "cards %d\nchannels %d\nlogs %d\nlog_readers %d\n",
+		   atomic_read(&ipump_nr_cards), atomic_read(&ipump_nr_channels),
+		   ipump_log_nr_logs(), ipump_log_nr_readers());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ipump_objects);

@@ -80,3 +80,22 @@ simch() { echo "$SIMDBG/$1/ch$2/$3"; }
 
 # objects FILE NAME: value of counter NAME in an "objects" file
 objects() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+
+# create_destroy MAKER PREFIX N: N cycles of creating a card with MAKER
+# (mk_card or mk_spi_card), running it on every third, and removing it;
+# afterwards no object of the core or the simulator may be left alive.
+create_destroy() {
+	maker=$1 prefix=$2 n=$3 i=0
+	while [ $i -lt "$n" ]; do
+		$maker "$prefix$i" num_channels=$(( i % 8 + 1 ))
+		[ $((i % 3)) -eq 0 ] && ctl "$CARD" "start 0 1000000" && advance "$prefix$i" 100
+		rm_card "$prefix$i"
+		i=$((i + 1))
+	done
+	for k in $(awk '{ print $1 }' $CORDBG/objects); do
+		assert_eq "core-$k" 0 "$(objects $CORDBG/objects "$k")"
+	done
+	for k in $(awk '{ print $1 }' $SIMDBG/objects); do
+		assert_eq "sim-$k" 0 "$(objects $SIMDBG/objects "$k")"
+	done
+}

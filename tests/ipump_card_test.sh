@@ -309,20 +309,7 @@ t_remove_while_running() {
 	[ ! -e "$CORDBG/$CARD" ] || fail "debugfs of $CARD survives"
 }
 
-t_create_destroy_100() {
-	i=0
-	while [ $i -lt 100 ]; do
-		mk_card loop$i num_channels=$(( i % 8 + 1 ))
-		[ $((i % 3)) -eq 0 ] && ctl "$CARD" "start 0 1000000" && advance loop$i 100
-		rm_card loop$i
-		i=$((i + 1))
-	done
-	assert_eq core-cards 0 "$(objects $CORDBG/objects cards)"
-	assert_eq core-channels 0 "$(objects $CORDBG/objects channels)"
-	for k in $(awk '{ print $1 }' $SIMDBG/objects); do
-		assert_eq "sim-$k" 0 "$(objects $SIMDBG/objects "$k")"
-	done
-}
+t_create_destroy_100() { create_destroy mk_card loop 100; }
 
 t_unload_with_cards() {
 	mk_card u1

@@ -231,19 +231,7 @@ t_spi_remove_while_running() {
 	done
 }
 
-t_spi_create_destroy_20() {
-	i=0
-	while [ $i -lt 20 ]; do
-		mk_spi_card sl$i num_channels=$(( i % 8 + 1 ))
-		[ $((i % 3)) -eq 0 ] && ctl "$CARD" "start 0 1000000" && advance sl$i 100
-		rm_card sl$i
-		i=$((i + 1))
-	done
-	assert_eq core-cards 0 "$(objects $CORDBG/objects cards)"
-	for k in $(awk '{ print $1 }' $SIMDBG/objects); do
-		assert_eq "sim-$k" 0 "$(objects $SIMDBG/objects "$k")"
-	done
-}
+t_spi_create_destroy_20() { create_destroy mk_spi_card sl 20; }
 
 TESTS="spi_live spi_probe_error spi_delivery_hour spi_transient_corrupt
 spi_transient_drop spi_persistent_corrupt spi_persistent_stuck_miso
