@@ -181,34 +181,39 @@ static void ipump_card_fault(struct ipump_card *card)
 		ipump_ch_fault(&card->ch[i]);
 }
 
+/*
+ * A register access failed: log it, and fault the channel (@ch) or, for a
+ * card-wide register, every channel. Returns -EIO for the caller to pass on.
+ */
+static int ipump_io_failed(struct ipump_card *card, struct ipump_channel *ch,
+			   const char *op, unsigned int reg, int err)
+{
+	dev_err_ratelimited(&card->dev, "%s %#05x failed: %d\n", op, reg, err);
+	if (ch)
+		ipump_ch_fault(ch);
+	else
+		ipump_card_fault(card);
+	return -EIO;
+}
+
 static int ipump_ch_write(struct ipump_channel *ch, unsigned int off, u32 val)
 {
-	struct ipump_card *card = ch->card;
 	unsigned int reg = IPUMP_CH_REG(ch->index, off);
 	int ret;
 
-	lockdep_assert_held(&card->lock);
-	ret = regmap_write(card->regmap, reg, val);
-	if (!ret)
-		return 0;
-	dev_err_ratelimited(&card->dev, "write %#05x failed: %d\n", reg, ret);
-	ipump_ch_fault(ch);
-	return -EIO;
+	lockdep_assert_held(&ch->card->lock);
+	ret = regmap_write(ch->card->regmap, reg, val);
+	return ret ? ipump_io_failed(ch->card, ch, "write", reg, ret) : 0;
 }
 
 int ipump_ch_read(struct ipump_channel *ch, unsigned int off, u32 *val)
 {
-	struct ipump_card *card = ch->card;
 	unsigned int reg = IPUMP_CH_REG(ch->index, off);
 	int ret;
 
-	lockdep_assert_held(&card->lock);
-	ret = regmap_read(card->regmap, reg, val);
-	if (!ret)
-		return 0;
-	dev_err_ratelimited(&card->dev, "read %#05x failed: %d\n", reg, ret);
-	ipump_ch_fault(ch);
-	return -EIO;
+	lockdep_assert_held(&ch->card->lock);
+	ret = regmap_read(ch->card->regmap, reg, val);
+	return ret ? ipump_io_failed(ch->card, ch, "read", reg, ret) : 0;
 }
 
 /* A latched 64-bit pair: reading LO latches HI. */
@@ -238,11 +243,7 @@ static int ipump_card_write(struct ipump_card *card, unsigned int reg, u32 val)
 
 	lockdep_assert_held(&card->lock);
 	ret = regmap_write(card->regmap, reg, val);
-	if (!ret)
-		return 0;
-	dev_err_ratelimited(&card->dev, "write %#05x failed: %d\n", reg, ret);
-	ipump_card_fault(card);
-	return -EIO;
+	return ret ? ipump_io_failed(card, NULL, "write", reg, ret) : 0;
 }
 
 int ipump_card_read(struct ipump_card *card, unsigned int reg, u32 *val)
@@ -251,11 +252,7 @@ int ipump_card_read(struct ipump_card *card, unsigned int reg, u32 *val)
 
 	lockdep_assert_held(&card->lock);
 	ret = regmap_read(card->regmap, reg, val);
-	if (!ret)
-		return 0;
-	dev_err_ratelimited(&card->dev, "read %#05x failed: %d\n", reg, ret);
-	ipump_card_fault(card);
-	return -EIO;
+	return ret ? ipump_io_failed(card, NULL, "read", reg, ret) : 0;
 }
 
 int ipump_card_implausible(struct ipump_card *card, const char *what, u32 val)

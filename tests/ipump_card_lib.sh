@@ -99,3 +99,16 @@ create_destroy() {
 		assert_eq "sim-$k" 0 "$(objects $SIMDBG/objects "$k")"
 	done
 }
+
+# run_card_tests "NAME...": each NAME's t_NAME as one TAP result, every one
+# starting without cards and none left behind
+run_card_tests() {
+	set -- $1
+	tap_plan $#
+	for t in "$@"; do
+		rm_all_cards
+		run_test "$t" "t_$t"
+	done
+	rm_all_cards
+	tap_exit
+}

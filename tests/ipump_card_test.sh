@@ -331,11 +331,4 @@ handset_presses
 remove_while_running create_destroy_100 unload_with_cards"
 
 ipump_load
-set -- $TESTS
-tap_plan $#
-for t in $TESTS; do
-	rm_all_cards
-	run_test "$t" "t_$t"
-done
-rm_all_cards
-tap_exit
+run_card_tests "$TESTS"

@@ -240,11 +240,4 @@ spi_remove_while_running spi_create_destroy_20"
 
 ipump_load
 modprobe ipump_spi || fail "modprobe ipump_spi"
-set -- $TESTS
-tap_plan $#
-for t in $TESTS; do
-	rm_all_cards
-	run_test "$t" "t_$t"
-done
-rm_all_cards
-tap_exit
+run_card_tests "$TESTS"
