@@ -15,6 +15,7 @@
 #include <linux/property.h>
 #include <linux/regmap.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 
 #include "ipump_priv.h"
 
@@ -28,19 +29,12 @@
 				 IPUMP_CARD_ALARM_WDT_EXPIRED | \
 				 IPUMP_CARD_ALARM_MAINS_LOST)
 
-/* Alarms that keep a stopped channel ALARM_STOPPED until acknowledged. */
-#define IPUMP_STOPPING_ALARMS	(BIT(IPUMP_ALARM_OCCLUSION_DOWN) | \
-				 BIT(IPUMP_ALARM_OCCLUSION_UP) | \
-				 BIT(IPUMP_ALARM_AIR_IN_LINE) | \
-				 BIT(IPUMP_ALARM_DOOR_OPEN) | \
-				 BIT(IPUMP_ALARM_RESERVOIR_EMPTY) | \
-				 BIT(IPUMP_ALARM_COMMUNICATION) | \
-				 BIT(IPUMP_ALARM_CARD_WATCHDOG))
-
 atomic_t ipump_nr_cards = ATOMIC_INIT(0);
 atomic_t ipump_nr_channels = ATOMIC_INIT(0);
 
 static DEFINE_IDA(ipump_ida);
+/* registered cards by id, for netlink; each entry holds a device reference */
+static DEFINE_XARRAY(ipump_cards);
 
 /*
  * A static class registered with class_register() builds unchanged on 6.1
@@ -86,12 +80,19 @@ static unsigned long ipump_alarms_from(const struct ipump_alarm_bit *map,
 	return alarms;
 }
 
-#define ipump_ch_alarms(bits) \
-	ipump_alarms_from(ipump_ch_alarm_bits, ARRAY_SIZE(ipump_ch_alarm_bits), bits)
-#define ipump_card_alarms(bits) \
-	ipump_alarms_from(ipump_card_alarm_bits, ARRAY_SIZE(ipump_card_alarm_bits), bits)
+unsigned long ipump_ch_alarms(u32 bits)
+{
+	return ipump_alarms_from(ipump_ch_alarm_bits,
+				 ARRAY_SIZE(ipump_ch_alarm_bits), bits);
+}
 
-static u64 ipump_clock_now(struct ipump_card *card)
+unsigned long ipump_card_alarms(u32 bits)
+{
+	return ipump_alarms_from(ipump_card_alarm_bits,
+				 ARRAY_SIZE(ipump_card_alarm_bits), bits);
+}
+
+u64 ipump_clock_now(struct ipump_card *card)
 {
 	return card->clock->now_ns(card->clock_priv);
 }
@@ -100,26 +101,37 @@ static u64 ipump_clock_now(struct ipump_card *card)
  * Appends a record to the card's audit log, timestamped on the card clock.
  * Called with the card lock held (log lock order: card lock first).
  */
-void ipump_card_event(struct ipump_card *card, enum ipump_event_type type,
-		      u8 channel, enum ipump_priority prio, u64 v0, u64 v1,
-		      u64 v2)
+u64 ipump_card_event4(struct ipump_card *card, enum ipump_event_type type,
+		      u8 channel, enum ipump_priority prio, u32 flags, u64 v0,
+		      u64 v1, u64 v2, u64 v3)
 {
 	struct ipump_event ev;
+	u64 seq = 0;
 	int ret;
 
 	lockdep_assert_held(&card->lock);
 	ipump_event_init(&ev, type, channel, prio, ipump_clock_now(card));
+	ev.flags = flags;
 	ev.value[0] = v0;
 	ev.value[1] = v1;
 	ev.value[2] = v2;
-	ret = ipump_log_append(&card->log, &ev, NULL);
+	ev.value[3] = v3;
+	ret = ipump_log_append(&card->log, &ev, &seq);
 	/* only a closed log refuses, and nothing appends after close */
 	WARN_ON_ONCE(ret);
+	return seq;
 }
 
-static void ipump_ch_set_state(struct ipump_channel *ch,
-			       enum ipump_channel_state state,
-			       enum ipump_event_cause cause)
+u64 ipump_card_event(struct ipump_card *card, enum ipump_event_type type,
+		     u8 channel, enum ipump_priority prio, u64 v0, u64 v1,
+		     u64 v2)
+{
+	return ipump_card_event4(card, type, channel, prio, 0, v0, v1, v2, 0);
+}
+
+void ipump_ch_set_state(struct ipump_channel *ch,
+			enum ipump_channel_state state,
+			enum ipump_event_cause cause)
 {
 	enum ipump_channel_state old = ch->state;
 
@@ -128,11 +140,16 @@ static void ipump_ch_set_state(struct ipump_channel *ch,
 	ch->state = state;
 	ipump_card_event(ch->card, IPUMP_EVENT_STATE_CHANGED, ch->index,
 			 IPUMP_PRIO_INFO, state, old, cause);
+	ipump_therapy_state_changed(ch);
 }
 
-/* Latches @alarms on @set, logging each one not already active. */
-static void ipump_alarms_raise(struct ipump_card *card, u8 channel,
-			       unsigned long *set, unsigned long alarms)
+/*
+ * Latches @alarms on @set, logging each one not already active; a fresh
+ * one is also unacknowledged (@unacked).
+ */
+void ipump_alarms_raise(struct ipump_card *card, u8 channel,
+			unsigned long *set, unsigned long *unacked,
+			unsigned long alarms)
 {
 	unsigned long fresh = alarms & ~*set;
 	unsigned int a;
@@ -141,11 +158,13 @@ static void ipump_alarms_raise(struct ipump_card *card, u8 channel,
 		ipump_card_event(card, IPUMP_EVENT_ALARM_RAISED, channel,
 				 ipump_alarm_info(a)->priority, a, 0, 0);
 	*set |= alarms;
+	*unacked |= fresh;
 }
 
-/* Keeps only @keep of @set, logging each alarm that clears. */
-static void ipump_alarms_keep(struct ipump_card *card, u8 channel,
-			      unsigned long *set, unsigned long keep)
+/* Keeps only @keep of @set (and @unacked), logging each alarm that clears. */
+void ipump_alarms_keep(struct ipump_card *card, u8 channel,
+		       unsigned long *set, unsigned long *unacked,
+		       unsigned long keep)
 {
 	unsigned long gone = *set & ~keep;
 	unsigned int a;
@@ -154,6 +173,7 @@ static void ipump_alarms_keep(struct ipump_card *card, u8 channel,
 		ipump_card_event(card, IPUMP_EVENT_ALARM_CLEARED, channel,
 				 IPUMP_PRIO_INFO, a, 0, 0);
 	*set &= keep;
+	*unacked &= keep;
 }
 
 /* ---- register access: every failure takes the communication-failure path */
@@ -164,8 +184,9 @@ static void ipump_ch_fault(struct ipump_channel *ch)
 	struct ipump_card *card = ch->card;
 	int ret;
 
-	ipump_alarms_raise(card, ch->index, &ch->alarms,
+	ipump_alarms_raise(card, ch->index, &ch->alarms, &ch->alarms_unacked,
 			   BIT(IPUMP_ALARM_COMMUNICATION));
+	ipump_therapy_fault(ch);
 	ipump_ch_set_state(ch, IPUMP_STATE_FAULT, IPUMP_CAUSE_FAULT);
 	ret = regmap_write(card->regmap, IPUMP_CH_REG(ch->index, IPUMP_CH_CTRL),
 			   IPUMP_CTRL_STOP);
@@ -196,7 +217,7 @@ static int ipump_io_failed(struct ipump_card *card, struct ipump_channel *ch,
 	return -EIO;
 }
 
-static int ipump_ch_write(struct ipump_channel *ch, unsigned int off, u32 val)
+int ipump_ch_write(struct ipump_channel *ch, unsigned int off, u32 val)
 {
 	unsigned int reg = IPUMP_CH_REG(ch->index, off);
 	int ret;
@@ -237,7 +258,7 @@ int ipump_ch_implausible(struct ipump_channel *ch, const char *what, u32 val)
 	return -EIO;
 }
 
-static int ipump_card_write(struct ipump_card *card, unsigned int reg, u32 val)
+int ipump_card_write(struct ipump_card *card, unsigned int reg, u32 val)
 {
 	int ret;
 
@@ -263,7 +284,7 @@ int ipump_card_implausible(struct ipump_card *card, const char *what, u32 val)
 }
 
 /* The identity must not change while the card is registered. */
-static int ipump_card_check_identity(struct ipump_card *card)
+int ipump_card_check_identity(struct ipump_card *card)
 {
 	u32 id, n;
 	int ret;
@@ -280,13 +301,6 @@ static int ipump_card_check_identity(struct ipump_card *card)
 }
 
 /* ---- interrupt */
-
-static int ipump_ch_alarm_stop(struct ipump_channel *ch)
-{
-	ipump_ch_set_state(ch, IPUMP_STATE_ALARM_STOPPED, IPUMP_CAUSE_ALARM);
-	/* the card stops by itself; stopping again costs nothing */
-	return ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_STOP);
-}
 
 static int ipump_ch_irq(struct ipump_channel *ch)
 {
@@ -305,14 +319,7 @@ static int ipump_ch_irq(struct ipump_channel *ch)
 	if (cond & ~IPUMP_ALM_ALL)
 		return ipump_ch_implausible(ch, "ALARM_COND", cond);
 
-	ipump_alarms_raise(ch->card, ch->index, &ch->alarms,
-			   ipump_ch_alarms(latch | cond));
-	if (latch & IPUMP_ALM_HANDSET)
-		ch->handset_presses++;
-	if (ch->state == IPUMP_STATE_RUNNING &&
-	    ((latch | cond) & IPUMP_ALM_CARD_STOPS))
-		return ipump_ch_alarm_stop(ch);
-	return 0;
+	return ipump_therapy_ch_irq(ch, latch, cond);
 }
 
 static int ipump_card_irq(struct ipump_card *card)
@@ -334,20 +341,19 @@ static int ipump_card_irq(struct ipump_card *card)
 		return ipump_card_implausible(card, "CARD_ALARM_COND", cond);
 
 	ipump_alarms_raise(card, IPUMP_CHANNEL_NONE, &card->alarms,
-			   ipump_card_alarms(latch | cond));
-	if (!(latch & IPUMP_CARD_ALARM_WDT_EXPIRED))
-		return 0;
+			   &card->alarms_unacked, ipump_card_alarms(latch | cond));
+	/* non-latching card alarms clear with their condition */
+	ipump_alarms_keep(card, IPUMP_CHANNEL_NONE, &card->alarms,
+			  &card->alarms_unacked,
+			  ipump_card_alarms(latch | cond) |
+			  (card->alarms & ipump_alarms_latching()));
+	if (latch & IPUMP_CARD_ALARM_WDT_EXPIRED)
+		dev_err_ratelimited(&card->dev, "card watchdog expired\n");
 
-	dev_err_ratelimited(&card->dev, "card watchdog expired\n");
-	for (i = 0; i < card->num_channels; i++) {
-		struct ipump_channel *ch = &card->ch[i];
-
-		if (ch->state != IPUMP_STATE_RUNNING)
-			continue;
-		ipump_alarms_raise(card, i, &ch->alarms,
-				   BIT(IPUMP_ALARM_CARD_WATCHDOG));
-		ret = ipump_ch_alarm_stop(ch) ?: ret;
-	}
+	/* stopping card-level alarms stop every channel that delivers */
+	for (i = 0; i < card->num_channels; i++)
+		ret = ipump_therapy_card_alarms(&card->ch[i],
+						ipump_card_alarms(latch | cond)) ?: ret;
 	return ret;
 }
 
@@ -390,6 +396,9 @@ static irqreturn_t ipump_irq_thread(int irq, void *data)
 		disable_irq_nosync(irq);
 		card->irq_masked = true;
 	}
+	/* the handlers may have started or ended timed therapy */
+	if (!card->dead)
+		ipump_clock_arm(card, false);
 	mutex_unlock(&card->lock);
 	return pending ? IRQ_HANDLED : IRQ_NONE;
 }
@@ -450,13 +459,15 @@ static void ipump_clock_work(struct work_struct *work)
 }
 
 /* Asks the clock for the earliest pending deadline (@force: even if unchanged). */
-static void ipump_clock_arm(struct ipump_card *card, bool force)
+void ipump_clock_arm(struct ipump_card *card, bool force)
 {
 	u64 next = U64_MAX;
 	int t;
 
 	for (t = 0; t < IPUMP_NR_TIMERS; t++)
 		next = min(next, card->deadline[t]);
+	for (t = 0; t < card->num_channels; t++)
+		next = min(next, ipump_therapy_deadline(&card->ch[t]));
 	if (!force && next == card->armed)
 		return;
 	card->armed = next;
@@ -505,6 +516,8 @@ void ipump_card_clock_expired(struct ipump_card *card)
 		card->deadline[t] = U64_MAX;
 		ipump_timer_fn[t](card, now);
 	}
+	for (t = 0; t < card->num_channels; t++)
+		ipump_therapy_timers(&card->ch[t], now);
 	/* the provider's request was used up by this call */
 	ipump_clock_arm(card, true);
 unlock:
@@ -514,8 +527,8 @@ EXPORT_SYMBOL_GPL(ipump_card_clock_expired);
 
 /* ---- channel control */
 
-static struct ipump_channel *ipump_channel_get(struct ipump_card *card,
-					       unsigned int index)
+struct ipump_channel *ipump_channel_get(struct ipump_card *card,
+					unsigned int index)
 {
 	lockdep_assert_held(&card->lock);
 	if (card->dead)
@@ -525,144 +538,60 @@ static struct ipump_channel *ipump_channel_get(struct ipump_card *card,
 	return &card->ch[array_index_nospec(index, card->num_channels)];
 }
 
-int ipump_channel_start(struct ipump_card *card, unsigned int index,
-			u32 rate_nl_per_h)
-{
-	struct ipump_channel *ch;
-	u32 cond, rate;
-	int ret;
-
-	guard(mutex)(&card->lock);
-	ch = ipump_channel_get(card, index);
-	if (IS_ERR(ch))
-		return PTR_ERR(ch);
-	if (!rate_nl_per_h)
-		return -EINVAL;
-	if (ch->state != IPUMP_STATE_IDLE)
-		return -EBUSY;
-
-	ret = ipump_ch_read(ch, IPUMP_CH_ALARM_COND, &cond);
-	if (ret)
-		return ret;
-	if (cond & ~IPUMP_ALM_ALL)
-		return ipump_ch_implausible(ch, "ALARM_COND", cond);
-	if (cond & IPUMP_ALM_CARD_STOPS)
-		return -EBUSY;
-
-	ret = ipump_ch_write(ch, IPUMP_CH_RATE_NL_PER_H, rate_nl_per_h) ?:
-	      ipump_ch_read(ch, IPUMP_CH_RATE_NL_PER_H, &rate);
-	if (ret)
-		return ret;
-	/* the card may only round toward less drug (CONTRACTS.md) */
-	if (rate > rate_nl_per_h)
-		return ipump_ch_implausible(ch, "RATE", rate);
-	if (!rate)
-		return -EINVAL;
-
-	/* never start a motor on a card watchdog that is about to expire */
-	ret = ipump_card_write(card, IPUMP_REG_WDT_KEEPALIVE, IPUMP_WDT_KICK) ?:
-	      ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_RUN);
-	if (ret)
-		return ret;
-	ipump_card_event(card, IPUMP_EVENT_STARTED, ch->index, IPUMP_PRIO_INFO,
-			 0, rate, 0);
-	ipump_ch_set_state(ch, IPUMP_STATE_RUNNING, IPUMP_CAUSE_COMMAND);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(ipump_channel_start);
-
-int ipump_channel_stop(struct ipump_card *card, unsigned int index)
-{
-	struct ipump_channel *ch;
-	int ret;
-
-	guard(mutex)(&card->lock);
-	ch = ipump_channel_get(card, index);
-	if (IS_ERR(ch))
-		return PTR_ERR(ch);
-	ret = ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_STOP);
-	if (ret)
-		return ret;
-	ipump_card_event(card, IPUMP_EVENT_STOPPED, ch->index, IPUMP_PRIO_INFO,
-			 IPUMP_CAUSE_COMMAND, 0, 0);
-	if (ch->state != IPUMP_STATE_FAULT)
-		ipump_ch_set_state(ch, IPUMP_STATE_IDLE, IPUMP_CAUSE_COMMAND);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(ipump_channel_stop);
-
 /*
  * The card answers again after a communication fault: its watchdog may
  * have expired while our kicks did not arrive, so re-arm it before anything
  * can be restarted.
  */
-static int ipump_card_recovered(struct ipump_card *card)
+int ipump_card_recovered(struct ipump_card *card)
 {
 	return ipump_card_check_identity(card) ?:
 	       ipump_card_write(card, IPUMP_REG_WDT_KEEPALIVE, IPUMP_WDT_KICK) ?:
 	       ipump_irq_recover(card);
 }
 
-int ipump_channel_ack(struct ipump_card *card, unsigned int index)
+/*
+ * A service start from debugfs: no programme, no lease; the delivery tick
+ * still verifies what the card does. Therapy uses ipump_ch_start().
+ */
+int ipump_channel_start(struct ipump_card *card, unsigned int index,
+			u32 rate_nl_per_h)
 {
 	struct ipump_channel *ch;
-	u32 cond, card_cond;
-	unsigned long live;
-	int ret;
 
+	if (!rate_nl_per_h)
+		return -EINVAL;
 	guard(mutex)(&card->lock);
 	ch = ipump_channel_get(card, index);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
+	if (ch->state != IPUMP_STATE_IDLE)
+		return -EBUSY;
+	return ipump_therapy_service_start(ch, rate_nl_per_h);
+}
+EXPORT_SYMBOL_GPL(ipump_channel_start);
 
-	ret = ipump_card_recovered(card) ?:
-	      ipump_ch_read(ch, IPUMP_CH_ALARM_COND, &cond) ?:
-	      ipump_card_read(card, IPUMP_REG_CARD_ALARM_COND, &card_cond);
-	if (ret)
-		return ret;
-	if (cond & ~IPUMP_ALM_ALL)
-		return ipump_ch_implausible(ch, "ALARM_COND", cond);
-	if (card_cond & ~IPUMP_CARD_ALARM_ALL)
-		return ipump_card_implausible(card, "CARD_ALARM_COND", card_cond);
+int ipump_channel_stop(struct ipump_card *card, unsigned int index)
+{
+	struct ipump_req req = { .owner = card };
 
-	/* the card answered: communication is no longer a live condition */
-	live = ipump_ch_alarms(cond);
-	if (card_cond & IPUMP_CARD_ALARM_WDT_EXPIRED)
-		live |= BIT(IPUMP_ALARM_CARD_WATCHDOG);
-	ipump_alarms_keep(card, ch->index, &ch->alarms, live);
+	return ipump_ch_stop(card, index, &req);
+}
+EXPORT_SYMBOL_GPL(ipump_channel_stop);
 
-	if (ch->state == IPUMP_STATE_FAULT) {
-		/* the stop sent on entering FAULT may not have reached the card */
-		ret = ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_STOP);
-		if (ret)
-			return ret;
-	} else if (ch->state != IPUMP_STATE_ALARM_STOPPED) {
-		return 0;
-	}
-	ipump_ch_set_state(ch, ch->alarms & IPUMP_STOPPING_ALARMS ?
-			   IPUMP_STATE_ALARM_STOPPED : IPUMP_STATE_IDLE,
-			   IPUMP_CAUSE_COMMAND);
-	return 0;
+int ipump_channel_ack(struct ipump_card *card, unsigned int index)
+{
+	struct ipump_req req = { .owner = card };
+
+	return ipump_ch_ack(card, index, &req);
 }
 EXPORT_SYMBOL_GPL(ipump_channel_ack);
 
 int ipump_card_ack(struct ipump_card *card)
 {
-	u32 cond;
-	int ret;
+	struct ipump_req req = { .owner = card };
 
-	guard(mutex)(&card->lock);
-	if (card->dead)
-		return -ENODEV;
-	ret = ipump_card_recovered(card) ?:
-	      ipump_card_read(card, IPUMP_REG_CARD_ALARM_COND, &cond);
-	if (ret)
-		return ret;
-	if (cond & ~IPUMP_CARD_ALARM_ALL)
-		return ipump_card_implausible(card, "CARD_ALARM_COND", cond);
-	ipump_alarms_keep(card, IPUMP_CHANNEL_NONE, &card->alarms,
-			  ipump_card_alarms(cond));
-	return 0;
+	return ipump_ch_ack(card, IPUMP_CHANNEL_NONE, &req);
 }
 EXPORT_SYMBOL_GPL(ipump_card_ack);
 
@@ -688,10 +617,11 @@ void ipump_card_get_info(struct ipump_card *card, struct ipump_card_info *info)
  * is overwritten (reserved fields zeroed).
  */
 int ipump_channel_get_status(struct ipump_card *card,
-			     struct ipump_channel_status *st)
+			     struct ipump_channel_status *st,
+			     const void *owner)
 {
 	struct ipump_channel *ch;
-	u32 status, reservoir;
+	u32 status, reservoir, bolus_rate;
 	int ret;
 
 	guard(mutex)(&card->lock);
@@ -707,7 +637,8 @@ int ipump_channel_get_status(struct ipump_card *card,
 	      ipump_ch_read(ch, IPUMP_CH_RESERVOIR_NL, &reservoir) ?:
 	      ipump_ch_read(ch, IPUMP_CH_PRESSURE_DOWN_MMHG, &st->pressure_down_mmhg) ?:
 	      ipump_ch_read(ch, IPUMP_CH_PRESSURE_UP_MMHG, &st->pressure_up_mmhg) ?:
-	      ipump_ch_read(ch, IPUMP_CH_STEP_COUNT, &st->step_count);
+	      ipump_ch_read(ch, IPUMP_CH_STEP_COUNT, &st->step_count) ?:
+	      ipump_ch_read(ch, IPUMP_CH_BOLUS_RATE_NL_PER_H, &bolus_rate);
 	if (ret)
 		return ret;
 	if (status & ~IPUMP_STATUS_ALL)
@@ -730,6 +661,12 @@ int ipump_channel_get_status(struct ipump_card *card,
 		st->motor |= IPUMP_MOTOR_BOLUS;
 	if (status & IPUMP_STATUS_BACKOFF)
 		st->motor |= IPUMP_MOTOR_BACKOFF;
+	/* what the motor runs at now, not a setpoint it does not use */
+	if (status & IPUMP_STATUS_BOLUS)
+		st->rate_nl_per_h = bolus_rate;
+	else if (!(status & IPUMP_STATUS_RUNNING) || status & IPUMP_STATUS_PAUSED)
+		st->rate_nl_per_h = 0;
+	ipump_therapy_status(ch, st, owner);
 	return 0;
 }
 
@@ -803,7 +740,8 @@ static int ipump_read_wdt_period(struct device *parent, u32 *ms)
 }
 
 static void ipump_card_init(struct ipump_card *card,
-			    const struct ipump_card_config *cfg)
+			    const struct ipump_card_config *cfg,
+			    struct device *parent)
 {
 	unsigned int i;
 	int t;
@@ -813,6 +751,7 @@ static void ipump_card_init(struct ipump_card *card,
 		card->ch[i].card = card;
 		card->ch[i].index = i;
 		card->ch[i].state = IPUMP_STATE_IDLE;
+		ipump_therapy_ch_init(&card->ch[i], parent);
 	}
 	if (cfg->clock) {
 		card->clock = cfg->clock;
@@ -840,7 +779,11 @@ static int ipump_card_init_hw(struct ipump_card *card)
 	for (i = 0; i < card->num_channels && !ret; i++)
 		ret = regmap_write(map, IPUMP_CH_REG(i, IPUMP_CH_CTRL),
 				   IPUMP_CTRL_STOP) ?:
-		      regmap_write(map, IPUMP_CH_REG(i, IPUMP_CH_ALARM_MASK), 0);
+		      regmap_write(map, IPUMP_CH_REG(i, IPUMP_CH_ALARM_MASK), 0) ?:
+		      regmap_write(map, IPUMP_CH_REG(i, IPUMP_CH_AIR_THRESHOLD_NL),
+				   card->ch[i].limits.air_bubble_nl) ?:
+		      regmap_read(map, IPUMP_CH_REG(i, IPUMP_CH_HANDSET_COUNT),
+				  &card->ch[i].handset_count);
 	ret = ret ?:
 	      regmap_write(map, IPUMP_REG_CARD_ALARM_MASK, 0) ?:
 	      regmap_write(map, IPUMP_REG_IRQ_ENABLE,
@@ -910,7 +853,7 @@ struct ipump_card *ipump_card_register(struct device *parent,
 		ida_free(&ipump_ida, card->id);
 		goto err_free;
 	}
-	ipump_card_init(card, cfg);
+	ipump_card_init(card, cfg, parent);
 	atomic_inc(&ipump_nr_cards);
 	atomic_add(card->num_channels, &ipump_nr_channels);
 
@@ -940,6 +883,10 @@ struct ipump_card *ipump_card_register(struct device *parent,
 	if (ret)
 		goto err_irq;
 	ipump_debugfs_card_add(card);
+	card->wakeup = wakeup_source_register(&card->dev, dev_name(&card->dev));
+	ipump_netlink_card_init(card);
+	get_device(&card->dev);
+	xa_store(&ipump_cards, card->id, card, GFP_KERNEL);
 	scoped_guard(mutex, &card->lock) {
 		struct ipump_card_info info;
 		struct ipump_event ev;
@@ -977,8 +924,11 @@ void ipump_card_unregister(struct ipump_card *card)
 {
 	unsigned int i;
 
+	xa_erase(&ipump_cards, card->id);
+	put_device(&card->dev);
 	mutex_lock(&card->lock);
 	card->dead = true;
+	ipump_therapy_card_dead(card);
 	/* readers get what is queued, then CARD_REMOVED, then -ENODEV */
 	ipump_log_close(&card->log, ipump_clock_now(card));
 	/*
@@ -996,6 +946,11 @@ void ipump_card_unregister(struct ipump_card *card)
 
 	/* the interrupt thread takes the lock: free it unlocked */
 	free_irq(card->irq, card);
+	/* its device holds a reference to ours: it must go before the release */
+	scoped_guard(mutex, &card->lock) {
+		wakeup_source_unregister(card->wakeup);
+		card->wakeup = NULL;
+	}
 	hrtimer_cancel(&card->hrtimer);
 	cancel_work_sync(&card->clock_work);
 	ipump_debugfs_card_remove(card);
@@ -1004,6 +959,26 @@ void ipump_card_unregister(struct ipump_card *card)
 	put_device(&card->dev);
 }
 EXPORT_SYMBOL_GPL(ipump_card_unregister);
+
+struct ipump_card *ipump_card_get_next(u32 *id)
+{
+	struct ipump_card *card;
+	unsigned long index = *id;
+
+	xa_lock(&ipump_cards);
+	card = xa_find(&ipump_cards, &index, ULONG_MAX, XA_PRESENT);
+	if (card) {
+		get_device(&card->dev);
+		*id = index;
+	}
+	xa_unlock(&ipump_cards);
+	return card;
+}
+
+void ipump_card_put(struct ipump_card *card)
+{
+	put_device(&card->dev);
+}
 
 const char *ipump_card_name(struct ipump_card *card)
 {
@@ -1027,12 +1002,19 @@ static int __init ipump_init(void)
 		return ret;
 	}
 	ipump_debugfs_init();
-	return 0;
+	ret = ipump_netlink_init();
+	if (ret) {
+		ipump_debugfs_exit();
+		class_unregister(&ipump_class);
+		ipump_cdev_exit();
+	}
+	return ret;
 }
 module_init(ipump_init);
 
 static void __exit ipump_exit(void)
 {
+	ipump_netlink_exit();
 	ipump_debugfs_exit();
 	class_unregister(&ipump_class);
 	ipump_cdev_exit();

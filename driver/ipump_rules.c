@@ -28,7 +28,7 @@ static_assert(sizeof(struct ipump_hard_limits) == 96);
 static_assert(offsetof(struct ipump_hard_limits, max_vtbi_nl) == 24);
 static_assert(offsetof(struct ipump_hard_limits, max_boluses_per_hour) == 48);
 static_assert(offsetof(struct ipump_hard_limits, reserved) == 72);
-static_assert(IPUMP_REASON_COUNT == 48);
+static_assert(IPUMP_REASON_COUNT == 49);
 static_assert(IPUMP_ALARM_COUNT <= BITS_PER_LONG);
 
 #define IPUMP_MS_PER_H		3600000ULL
@@ -433,6 +433,7 @@ static const char *const ipump_reason_strs[IPUMP_REASON_COUNT] = {
 	[IPUMP_REASON_LEASE_HELD] = "console lease held by another console",
 	[IPUMP_REASON_LEASE_ORPHANED] = "console lease orphaned: take it over",
 	[IPUMP_REASON_AUDIO_PAUSE] = "audio pause 0 or above 120 s",
+	[IPUMP_REASON_LEASE_PERIOD] = "lease period 0 or outside 100..60000 ms",
 };
 
 /**
@@ -1131,10 +1132,12 @@ EXPORT_SYMBOL_NS_GPL(ipump_verify_add, IPUMP_INTERNAL);
  *	steps)
  *
  * Return: %IPUMP_VERIFY_OVER if counted > commanded * (100 + over) / 100,
- * or if less than @min_nl was commanded but @min_nl or more counted
- * (uncommanded flow); %IPUMP_VERIFY_UNDER if counted < commanded *
- * (100 - under) / 100; %IPUMP_VERIFY_TOO_LITTLE if less than @min_nl
- * was commanded and counted; else %IPUMP_VERIFY_OK.
+ * or if less than @min_nl was commanded but more than @min_nl plus the
+ * over-infusion threshold counted (uncommanded flow; a motor a few percent
+ * fast reaches @min_nl counted before it reaches it commanded);
+ * %IPUMP_VERIFY_UNDER if counted < commanded * (100 - under) / 100;
+ * %IPUMP_VERIFY_TOO_LITTLE if less than @min_nl was commanded and counted;
+ * else %IPUMP_VERIFY_OK.
  */
 enum ipump_verify_result ipump_verify_check(const struct ipump_verify_window *v,
 					    u64 now_ns, u32 over_pct,
@@ -1146,9 +1149,14 @@ enum ipump_verify_result ipump_verify_check(const struct ipump_verify_window *v,
 				now_ns, IPUMP_WINDOW_15MIN_MS);
 	u64 got100, hi, lo;
 
-	if (cmd < min_nl)
-		return got >= max(min_nl, 1ULL) ? IPUMP_VERIFY_OVER :
-						  IPUMP_VERIFY_TOO_LITTLE;
+	if (cmd < min_nl) {
+		u64 floor = max(min_nl, 1ULL);
+
+		if (got > U64_MAX / 100 ||
+		    got * 100 > floor * (100ULL + over_pct))
+			return IPUMP_VERIFY_OVER;
+		return IPUMP_VERIFY_TOO_LITTLE;
+	}
 	/* volumes this large are not volumes: compare saturated */
 	if (check_mul_overflow(got, 100ULL, &got100))
 		return IPUMP_VERIFY_OVER;

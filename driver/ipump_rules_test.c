@@ -467,9 +467,12 @@ static void verify_thresholds(struct kunit *test)
 	/* configurable: the same counts are fine at 20 % */
 	KUNIT_EXPECT_EQ(test, ipump_verify_check(&v, t, 20, 20, 1000), IPUMP_VERIFY_OK);
 
-	/* nothing commanded but flow counted: uncommanded flow */
+	/*
+	 * nothing commanded but flow counted: uncommanded flow, once it is
+	 * over the judging volume plus the threshold (1000 + 10 %)
+	 */
 	memset(&v, 0, sizeof(v));
-	ipump_verify_add(&v, t, 0, 999);
+	ipump_verify_add(&v, t, 0, 1100);
 	KUNIT_EXPECT_EQ(test, ipump_verify_check(&v, t, 10, 10, 1000), IPUMP_VERIFY_TOO_LITTLE);
 	ipump_verify_add(&v, t, 0, 1);
 	KUNIT_EXPECT_EQ(test, ipump_verify_check(&v, t, 10, 10, 1000), IPUMP_VERIFY_OVER);

@@ -168,7 +168,7 @@ TEST_F(card, reserved_must_be_zero)
 	struct ipump_channel_status st;
 	unsigned int i;
 
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < sizeof(st.reserved) / sizeof(st.reserved[0]); i++) {
 		memset(&st, 0, sizeof(st));
 		st.reserved[i] = 1;
 		EXPECT_EQ(-1, ioctl(self->fd, IPUMP_IOC_GET_CHANNEL_STATUS, &st));

@@ -292,6 +292,7 @@ struct ipump_hard_limits {
  * @IPUMP_REASON_LEASE_HELD: another console holds a live lease
  * @IPUMP_REASON_LEASE_ORPHANED: the lease is orphaned: take it over
  * @IPUMP_REASON_AUDIO_PAUSE: audio pause of 0 or above its maximum
+ * @IPUMP_REASON_LEASE_PERIOD: lease period 0 or outside 100..60000 ms
  * @IPUMP_REASON_COUNT: number of reasons; grows
  */
 enum ipump_reason {
@@ -343,6 +344,7 @@ enum ipump_reason {
 	IPUMP_REASON_LEASE_HELD = 45,
 	IPUMP_REASON_LEASE_ORPHANED = 46,
 	IPUMP_REASON_AUDIO_PAUSE = 47,
+	IPUMP_REASON_LEASE_PERIOD = 48,
 	IPUMP_REASON_COUNT	/* number of reasons; grows */
 };
 
@@ -546,21 +548,59 @@ struct ipump_card_info {
 #define IPUMP_MOTOR_BOLUS	_BITUL(2)	/* a bolus is being delivered */
 #define IPUMP_MOTOR_BACKOFF	_BITUL(3)	/* relieving line pressure */
 
+/* struct ipump_channel_status.lease: the channel's console lease */
+#define IPUMP_LEASE_FREE	0	/* nobody holds it */
+#define IPUMP_LEASE_HELD	1	/* another console holds it, live */
+#define IPUMP_LEASE_MINE	2	/* the asking file or socket holds it, live */
+#define IPUMP_LEASE_ORPHANED	3	/* lost (owner gone or heartbeat missed):
+					 * only a takeover adopts it
+					 */
+
+/* "not applicable" in the u32/u64 fields that say so */
+#define IPUMP_NONE_U32		0xffffffffU
+#define IPUMP_NONE_U64		0xffffffffffffffffULL
+
 /**
- * struct ipump_channel_status - one channel, read from the card in one go
- *	(IPUMP_IOC_GET_CHANNEL_STATUS)
+ * struct ipump_channel_status - one channel, read from the card and the
+ *	core in one go (IPUMP_IOC_GET_CHANNEL_STATUS)
  * @channel: in: channel index
  * @state: enum ipump_channel_state
- * @rate_nl_per_h: rate the card runs (as the card reports it)
+ * @rate_nl_per_h: rate the card runs now (as the card reports it; the
+ *	bolus rate during a bolus, 0 when stopped)
  * @motor: IPUMP_MOTOR_* bits
  * @timestamp_ns: card clock time of the reading
  * @delivered_nl: card's delivered-volume counter (net motor displacement)
  * @reservoir_nl: volume left in the reservoir
  * @alarms: active alarms, bit n = enum ipump_alarm n
+ * @alarms_unacked: active alarms not acknowledged yet (a subset of @alarms)
+ * @generation: generation of the channel's programme; 0 before the first
+ * @infused_nl: counted by the card since the programme was started
+ *	(basal, KVO and boluses)
+ * @vtbi_remaining_nl: volume to be infused left, %IPUMP_NONE_U64 when
+ *	unlimited or without a programme
+ * @bolus_delivered_nl: volume the card counted for the current or last
+ *	bolus
+ * @dose_1h_nl: volume counted toward the rolling 1-hour dose limit
+ * @dose_4h_nl: volume counted toward the rolling 4-hour dose limit
+ * @audio_paused_until_ns: alarm audio paused until this card-clock time;
+ *	0 when not paused
+ * @lease_expires_ns: card-clock time the lease period ends without a
+ *	renewal (the grace comes on top); 0 when free
  * @pressure_down_mmhg: downstream (patient side) pressure
  * @pressure_up_mmhg: upstream (reservoir side) pressure
  * @step_count: motor steps, wraps at 2^32
  * @handset_presses: PCA handset presses seen
+ * @priority: highest enum ipump_priority of the active alarms,
+ *	%IPUMP_PRIO_INFO when none
+ * @pca_delivered: PCA boluses started under the current programme
+ * @pca_denied: PCA demands denied under the current programme
+ * @clinician_boluses: clinician boluses started under the current programme
+ * @lockout_remaining_ms: time until a PCA demand can be admitted (rounded
+ *	up), 0 when it can now
+ * @time_to_empty_s: reservoir / current rate, %IPUMP_NONE_U32 when not
+ *	delivering
+ * @lease: IPUMP_LEASE_* as seen by the asking file or socket
+ * @padding: zero
  * @reserved: zero
  */
 struct ipump_channel_status {
@@ -572,11 +612,28 @@ struct ipump_channel_status {
 	__aligned_u64 delivered_nl;
 	__aligned_u64 reservoir_nl;
 	__aligned_u64 alarms;
+	__aligned_u64 alarms_unacked;
+	__aligned_u64 generation;
+	__aligned_u64 infused_nl;
+	__aligned_u64 vtbi_remaining_nl;
+	__aligned_u64 bolus_delivered_nl;
+	__aligned_u64 dose_1h_nl;
+	__aligned_u64 dose_4h_nl;
+	__aligned_u64 audio_paused_until_ns;
+	__aligned_u64 lease_expires_ns;
 	__u32 pressure_down_mmhg;
 	__u32 pressure_up_mmhg;
 	__u32 step_count;
 	__u32 handset_presses;
-	__aligned_u64 reserved[6];
+	__u32 priority;
+	__u32 pca_delivered;
+	__u32 pca_denied;
+	__u32 clinician_boluses;
+	__u32 lockout_remaining_ms;
+	__u32 time_to_empty_s;
+	__u32 lease;
+	__u32 padding;
+	__aligned_u64 reserved[4];
 };
 
 /**
@@ -599,8 +656,294 @@ struct ipump_event_mask {
 	__aligned_u64 reserved[2];
 };
 
+/**
+ * struct ipump_programme_req - a channel's programme with its generation
+ *	(IPUMP_IOC_SET_PROGRAMME, IPUMP_IOC_TITRATE, IPUMP_IOC_GET_PROGRAMME)
+ * @channel: channel index
+ * @padding: zero
+ * @generation: set and titrate: in, the generation the change is based on
+ *	(the one last read; 0 for a channel never programmed), out, the new
+ *	one; get: out
+ * @programme: the programme
+ * @reserved: zero
+ */
+struct ipump_programme_req {
+	__u32 channel;
+	__u32 padding;
+	__aligned_u64 generation;
+	struct ipump_programme programme;
+	__aligned_u64 reserved[2];
+};
+
+/**
+ * struct ipump_channel_cmd - a command to one channel (start, stop, pause,
+ *	resume, clear, bolus cancel, acknowledge, audio pause, lease)
+ * @channel: channel index; IPUMP_IOC_ACK also takes %IPUMP_CHANNEL_NONE for
+ *	the card-level alarms
+ * @value: IPUMP_IOC_AUDIO_PAUSE: duration, ms (1..120000);
+ *	IPUMP_IOC_LEASE_ACQUIRE and _TAKEOVER: heartbeat period, ms
+ *	(100..60000); otherwise 0
+ * @generation: IPUMP_IOC_START, _RESUME and _CLEAR: the programme
+ *	generation the console saw (-ESTALE if it changed); otherwise 0
+ * @result: out: IPUMP_IOC_BOLUS_CANCEL: volume of the cancelled bolus the
+ *	card counted, nL; otherwise 0
+ * @reserved: zero
+ */
+struct ipump_channel_cmd {
+	__u32 channel;
+	__u32 value;
+	__aligned_u64 generation;
+	__aligned_u64 result;
+	__aligned_u64 reserved[2];
+};
+
+/* struct ipump_bolus_req.kind */
+#define IPUMP_BOLUS_DEMAND	0	/* patient demand (PCA) from the console:
+					 * the programme's volume and rate
+					 */
+#define IPUMP_BOLUS_CLINICIAN	1	/* clinician bolus: volume and rate given */
+
+/**
+ * struct ipump_bolus_req - start a bolus (IPUMP_IOC_BOLUS)
+ * @channel: channel index
+ * @kind: IPUMP_BOLUS_*
+ * @volume_nl: clinician: the volume, within the hard limits; demand: 0
+ * @rate_nl_per_h: clinician: the rate, within the hard limits; demand: 0
+ * @reserved: zero
+ */
+struct ipump_bolus_req {
+	__u32 channel;
+	__u32 kind;
+	__u32 volume_nl;
+	__u32 rate_nl_per_h;
+	__aligned_u64 reserved[2];
+};
+
+/**
+ * struct ipump_limits_req - a channel's hard limits
+ *	(IPUMP_IOC_SET_HARD_LIMITS, IPUMP_IOC_GET_HARD_LIMITS)
+ * @channel: channel index
+ * @padding: zero
+ * @limits: the limits
+ * @reserved: zero
+ */
+struct ipump_limits_req {
+	__u32 channel;
+	__u32 padding;
+	struct ipump_hard_limits limits;
+	__aligned_u64 reserved[2];
+};
+
 #define IPUMP_IOC_GET_CARD_INFO		_IOR(IPUMP_IOC_MAGIC, 0x00, struct ipump_card_info)
 #define IPUMP_IOC_GET_CHANNEL_STATUS	_IOWR(IPUMP_IOC_MAGIC, 0x01, struct ipump_channel_status)
 #define IPUMP_IOC_SET_EVENT_MASK	_IOW(IPUMP_IOC_MAGIC, 0x02, struct ipump_event_mask)
+#define IPUMP_IOC_SET_PROGRAMME		_IOWR(IPUMP_IOC_MAGIC, 0x03, struct ipump_programme_req)
+#define IPUMP_IOC_GET_PROGRAMME		_IOWR(IPUMP_IOC_MAGIC, 0x04, struct ipump_programme_req)
+#define IPUMP_IOC_TITRATE		_IOWR(IPUMP_IOC_MAGIC, 0x05, struct ipump_programme_req)
+#define IPUMP_IOC_START			_IOW(IPUMP_IOC_MAGIC, 0x06, struct ipump_channel_cmd)
+#define IPUMP_IOC_STOP			_IOW(IPUMP_IOC_MAGIC, 0x07, struct ipump_channel_cmd)
+#define IPUMP_IOC_PAUSE			_IOW(IPUMP_IOC_MAGIC, 0x08, struct ipump_channel_cmd)
+#define IPUMP_IOC_RESUME		_IOW(IPUMP_IOC_MAGIC, 0x09, struct ipump_channel_cmd)
+#define IPUMP_IOC_CLEAR			_IOW(IPUMP_IOC_MAGIC, 0x0a, struct ipump_channel_cmd)
+#define IPUMP_IOC_BOLUS			_IOW(IPUMP_IOC_MAGIC, 0x0b, struct ipump_bolus_req)
+#define IPUMP_IOC_BOLUS_CANCEL		_IOWR(IPUMP_IOC_MAGIC, 0x0c, struct ipump_channel_cmd)
+#define IPUMP_IOC_ACK			_IOW(IPUMP_IOC_MAGIC, 0x0d, struct ipump_channel_cmd)
+#define IPUMP_IOC_AUDIO_PAUSE		_IOW(IPUMP_IOC_MAGIC, 0x0e, struct ipump_channel_cmd)
+#define IPUMP_IOC_LEASE_ACQUIRE		_IOW(IPUMP_IOC_MAGIC, 0x0f, struct ipump_channel_cmd)
+#define IPUMP_IOC_LEASE_RENEW		_IOW(IPUMP_IOC_MAGIC, 0x10, struct ipump_channel_cmd)
+#define IPUMP_IOC_LEASE_RELEASE		_IOW(IPUMP_IOC_MAGIC, 0x11, struct ipump_channel_cmd)
+#define IPUMP_IOC_LEASE_TAKEOVER	_IOW(IPUMP_IOC_MAGIC, 0x12, struct ipump_channel_cmd)
+#define IPUMP_IOC_SET_HARD_LIMITS	_IOW(IPUMP_IOC_MAGIC, 0x13, struct ipump_limits_req)
+#define IPUMP_IOC_GET_HARD_LIMITS	_IOWR(IPUMP_IOC_MAGIC, 0x14, struct ipump_limits_req)
+
+/* ---- generic netlink family "ipump" ---- */
+
+/*
+ * Documented in Documentation/userspace-api/ipump-netlink.rst and specified
+ * in Documentation/netlink/specs/ipump.yaml. Attribute values carry the
+ * same units and meanings as the fields of the structs above with the
+ * same names.
+ */
+#define IPUMP_GENL_NAME			"ipump"
+#define IPUMP_GENL_VERSION		1
+#define IPUMP_GENL_MCGRP_MONITOR	"monitor"
+
+enum ipump_genl_cmd {
+	IPUMP_CMD_UNSPEC,
+	IPUMP_CMD_CARD_GET,		/* do (CARD_ID) and dump */
+	IPUMP_CMD_CHANNEL_GET,		/* do (CARD_ID, CHANNEL) and dump */
+	IPUMP_CMD_PROGRAMME_SET,	/* CARD_ID, CHANNEL, GENERATION, PROGRAMME */
+	IPUMP_CMD_TITRATE,		/* CARD_ID, CHANNEL, GENERATION, PROGRAMME */
+	IPUMP_CMD_START,		/* CARD_ID, CHANNEL, GENERATION */
+	IPUMP_CMD_STOP,			/* CARD_ID, CHANNEL */
+	IPUMP_CMD_PAUSE,		/* CARD_ID, CHANNEL */
+	IPUMP_CMD_RESUME,		/* CARD_ID, CHANNEL, GENERATION */
+	IPUMP_CMD_CLEAR,		/* CARD_ID, CHANNEL, GENERATION */
+	IPUMP_CMD_BOLUS,		/* CARD_ID, CHANNEL, BOLUS_KIND
+					 * [, BOLUS_VOLUME_NL, BOLUS_RATE_NL_PER_H]
+					 */
+	IPUMP_CMD_BOLUS_CANCEL,		/* CARD_ID, CHANNEL; reply RESULT_NL */
+	IPUMP_CMD_ACK,			/* CARD_ID [, CHANNEL] */
+	IPUMP_CMD_AUDIO_PAUSE,		/* CARD_ID, CHANNEL, DURATION_MS */
+	IPUMP_CMD_LEASE_ACQUIRE,	/* CARD_ID, CHANNEL, LEASE_PERIOD_MS */
+	IPUMP_CMD_LEASE_RENEW,		/* CARD_ID, CHANNEL */
+	IPUMP_CMD_LEASE_RELEASE,	/* CARD_ID, CHANNEL */
+	IPUMP_CMD_LEASE_TAKEOVER,	/* CARD_ID, CHANNEL, LEASE_PERIOD_MS */
+	IPUMP_CMD_LIMITS_SET,		/* CARD_ID, CHANNEL, LIMITS */
+	IPUMP_CMD_LIMITS_GET,		/* CARD_ID, CHANNEL */
+	IPUMP_CMD_LOG_GET,		/* dump: CARD_ID [, LOG_FROM_SEQ] */
+	IPUMP_CMD_EVENT,		/* notification to "monitor": EVENT */
+
+	__IPUMP_CMD_MAX,
+	IPUMP_CMD_MAX = __IPUMP_CMD_MAX - 1
+};
+
+enum ipump_genl_attr {
+	IPUMP_A_UNSPEC,
+	IPUMP_A_PAD,
+	IPUMP_A_CARD_ID,		/* u32: N of ipumpN */
+	IPUMP_A_CHANNEL,		/* u32: channel index */
+	IPUMP_A_GENERATION,		/* u64: programme generation */
+	IPUMP_A_PROGRAMME,		/* nest: IPUMP_A_PROG_* */
+	IPUMP_A_LIMITS,			/* nest: IPUMP_A_LIM_* */
+	IPUMP_A_CARD,			/* nest: IPUMP_A_CARD_* (card get) */
+	IPUMP_A_STATUS,			/* nest: IPUMP_A_ST_* (channel get) */
+	IPUMP_A_EVENT,			/* nest: IPUMP_A_EV_* (log, monitor) */
+	IPUMP_A_BOLUS_KIND,		/* u32: IPUMP_BOLUS_* */
+	IPUMP_A_BOLUS_VOLUME_NL,	/* u32 */
+	IPUMP_A_BOLUS_RATE_NL_PER_H,	/* u32 */
+	IPUMP_A_DURATION_MS,		/* u32: audio pause */
+	IPUMP_A_LEASE_PERIOD_MS,	/* u32 */
+	IPUMP_A_LOG_FROM_SEQ,		/* u64: log dump starts here */
+	IPUMP_A_RESULT_NL,		/* u64: bolus cancel: volume counted */
+	IPUMP_A_REASON,			/* u32: enum ipump_reason of a refusal,
+					 * in the extended ack's cookie
+					 */
+
+	__IPUMP_A_MAX,
+	IPUMP_A_MAX = __IPUMP_A_MAX - 1
+};
+
+/* IPUMP_A_CARD: struct ipump_card_info plus the log's state */
+enum ipump_genl_card_attr {
+	IPUMP_A_CARD_UNSPEC,
+	IPUMP_A_CARD_PAD,
+	IPUMP_A_CARD_SERIAL,		/* u64 */
+	IPUMP_A_CARD_NUM_CHANNELS,	/* u32 */
+	IPUMP_A_CARD_FW_VERSION,	/* u32 */
+	IPUMP_A_CARD_MAP_VERSION,	/* u32 */
+	IPUMP_A_CARD_NL_PER_STEP,	/* u32 */
+	IPUMP_A_CARD_CLOCK,		/* u32: IPUMP_CLOCK_* */
+	IPUMP_A_CARD_WDT_PERIOD_MS,	/* u32 */
+	IPUMP_A_CARD_ALARMS,		/* u64: card-level alarms */
+	IPUMP_A_CARD_LOG_OLDEST_SEQ,	/* u64: oldest record still in the log */
+	IPUMP_A_CARD_LOG_NEXT_SEQ,	/* u64: sequence number of the next record */
+	IPUMP_A_CARD_LOG_WRAPPED,	/* u64: records lost to wrapping */
+	IPUMP_A_CARD_NAME,		/* string: "ipumpN" */
+
+	__IPUMP_A_CARD_MAX,
+	IPUMP_A_CARD_MAX = __IPUMP_A_CARD_MAX - 1
+};
+
+/* IPUMP_A_STATUS: the fields of struct ipump_channel_status */
+enum ipump_genl_status_attr {
+	IPUMP_A_ST_UNSPEC,
+	IPUMP_A_ST_PAD,
+	IPUMP_A_ST_STATE,		/* u32 */
+	IPUMP_A_ST_RATE_NL_PER_H,	/* u32 */
+	IPUMP_A_ST_MOTOR,		/* u32 */
+	IPUMP_A_ST_TIMESTAMP_NS,	/* u64 */
+	IPUMP_A_ST_DELIVERED_NL,	/* u64 */
+	IPUMP_A_ST_RESERVOIR_NL,	/* u64 */
+	IPUMP_A_ST_ALARMS,		/* u64 */
+	IPUMP_A_ST_ALARMS_UNACKED,	/* u64 */
+	IPUMP_A_ST_GENERATION,		/* u64 */
+	IPUMP_A_ST_INFUSED_NL,		/* u64 */
+	IPUMP_A_ST_VTBI_REMAINING_NL,	/* u64 */
+	IPUMP_A_ST_BOLUS_DELIVERED_NL,	/* u64 */
+	IPUMP_A_ST_DOSE_1H_NL,		/* u64 */
+	IPUMP_A_ST_DOSE_4H_NL,		/* u64 */
+	IPUMP_A_ST_AUDIO_PAUSED_UNTIL_NS, /* u64 */
+	IPUMP_A_ST_LEASE_EXPIRES_NS,	/* u64 */
+	IPUMP_A_ST_PRESSURE_DOWN_MMHG,	/* u32 */
+	IPUMP_A_ST_PRESSURE_UP_MMHG,	/* u32 */
+	IPUMP_A_ST_STEP_COUNT,		/* u32 */
+	IPUMP_A_ST_HANDSET_PRESSES,	/* u32 */
+	IPUMP_A_ST_PRIORITY,		/* u32 */
+	IPUMP_A_ST_PCA_DELIVERED,	/* u32 */
+	IPUMP_A_ST_PCA_DENIED,		/* u32 */
+	IPUMP_A_ST_CLINICIAN_BOLUSES,	/* u32 */
+	IPUMP_A_ST_LOCKOUT_REMAINING_MS, /* u32 */
+	IPUMP_A_ST_TIME_TO_EMPTY_S,	/* u32 */
+	IPUMP_A_ST_LEASE,		/* u32: IPUMP_LEASE_* */
+
+	__IPUMP_A_ST_MAX,
+	IPUMP_A_ST_MAX = __IPUMP_A_ST_MAX - 1
+};
+
+/* IPUMP_A_PROGRAMME: the fields of struct ipump_programme (all required) */
+enum ipump_genl_prog_attr {
+	IPUMP_A_PROG_UNSPEC,
+	IPUMP_A_PROG_PAD,
+	IPUMP_A_PROG_ROUTE,		/* u32 */
+	IPUMP_A_PROG_FLAGS,		/* u32 */
+	IPUMP_A_PROG_BASAL_RATE_NL_PER_H, /* u32 */
+	IPUMP_A_PROG_KVO_RATE_NL_PER_H,	/* u32 */
+	IPUMP_A_PROG_VTBI_NL,		/* u64 */
+	IPUMP_A_PROG_BOLUS_VOLUME_NL,	/* u32 */
+	IPUMP_A_PROG_BOLUS_RATE_NL_PER_H, /* u32 */
+	IPUMP_A_PROG_LOCKOUT_MS,	/* u32 */
+	IPUMP_A_PROG_MAX_BOLUSES_PER_HOUR, /* u32 */
+	IPUMP_A_PROG_MAX_DOSE_1H_NL,	/* u64 */
+	IPUMP_A_PROG_MAX_DOSE_4H_NL,	/* u64 */
+	IPUMP_A_PROG_LEASE_LOSS_MODE,	/* u32 */
+
+	__IPUMP_A_PROG_MAX,
+	IPUMP_A_PROG_MAX = __IPUMP_A_PROG_MAX - 1
+};
+
+/* IPUMP_A_LIMITS: the fields of struct ipump_hard_limits (all required) */
+enum ipump_genl_limits_attr {
+	IPUMP_A_LIM_UNSPEC,
+	IPUMP_A_LIM_PAD,
+	IPUMP_A_LIM_MIN_RATE_NL_PER_H,	/* u32 */
+	IPUMP_A_LIM_MAX_RATE_NL_PER_H,	/* u32 */
+	IPUMP_A_LIM_MAX_KVO_RATE_NL_PER_H, /* u32 */
+	IPUMP_A_LIM_MAX_BOLUS_VOLUME_NL, /* u32 */
+	IPUMP_A_LIM_MAX_BOLUS_RATE_NL_PER_H, /* u32 */
+	IPUMP_A_LIM_MIN_LOCKOUT_MS,	/* u32 */
+	IPUMP_A_LIM_MAX_VTBI_NL,	/* u64 */
+	IPUMP_A_LIM_MAX_DOSE_1H_NL,	/* u64 */
+	IPUMP_A_LIM_MAX_DOSE_4H_NL,	/* u64 */
+	IPUMP_A_LIM_MAX_BOLUSES_PER_HOUR, /* u32 */
+	IPUMP_A_LIM_AIR_BUBBLE_NL,	/* u32 */
+	IPUMP_A_LIM_AIR_ACCUM_NL,	/* u32 */
+	IPUMP_A_LIM_OVER_INFUSION_PCT,	/* u32 */
+	IPUMP_A_LIM_UNDER_INFUSION_PCT,	/* u32 */
+	IPUMP_A_LIM_STALL_MS,		/* u32 */
+
+	__IPUMP_A_LIM_MAX,
+	IPUMP_A_LIM_MAX = __IPUMP_A_LIM_MAX - 1
+};
+
+/* IPUMP_A_EVENT: the fields of struct ipump_event */
+enum ipump_genl_event_attr {
+	IPUMP_A_EV_UNSPEC,
+	IPUMP_A_EV_PAD,
+	IPUMP_A_EV_SEQ,			/* u64 */
+	IPUMP_A_EV_TIMESTAMP_NS,	/* u64 */
+	IPUMP_A_EV_CARD,		/* u32 */
+	IPUMP_A_EV_TYPE,		/* u32 */
+	IPUMP_A_EV_CHANNEL,		/* u32 */
+	IPUMP_A_EV_PRIORITY,		/* u32 */
+	IPUMP_A_EV_VALUE0,		/* u64 */
+	IPUMP_A_EV_VALUE1,		/* u64 */
+	IPUMP_A_EV_VALUE2,		/* u64 */
+	IPUMP_A_EV_VALUE3,		/* u64 */
+	IPUMP_A_EV_FLAGS,		/* u32 */
+
+	__IPUMP_A_EV_MAX,
+	IPUMP_A_EV_MAX = __IPUMP_A_EV_MAX - 1
+};
 
 #endif /* _UAPI_LINUX_IPUMP_H */
