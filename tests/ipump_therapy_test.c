@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <linux/ipump.h>
 
@@ -1694,6 +1696,201 @@ TEST_F_TIMEOUT(pump, delivery_exact_one_hour, 300)
 	ASSERT_NE(NULL, e);
 	EXPECT_EQ(IPUMP_CAUSE_COMMAND, e->value[0]);
 	EXPECT_EQ(1000000, e->value[2]);
+}
+
+/* ---- 20. the lease holder killed, not closed ---- */
+
+/*
+ * A console process that dies (SIGKILL mid-bolus) loses its lease exactly
+ * like one that closes its file: the kernel closes the file for it.
+ */
+TEST_F_TIMEOUT(pump, lease_lost_when_console_killed, 120)
+{
+	struct ipump_programme p = prog_pca(1 * NL_PER_ML, 0, 500 * NL_PER_UL,
+					    10 * NL_PER_ML, 600000, 4);
+	struct ipump_channel_status st;
+	int ready[2], status_wait;
+	__u64 gen;
+	pid_t pid;
+	char c;
+
+	gen = status(_metadata, self->fd, 0).generation;
+	ASSERT_EQ(0, set_prog(self->fd, 0, &gen, &p));
+	ASSERT_EQ(0, pipe(ready));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* the console: its own open file, lease, start, bolus, wait */
+		int fd = open(self->c.dev, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0 || acquire(fd, 0, LEASE_MS) || start_ch(fd, 0, gen) ||
+		    demand(fd, 0))
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("the console did not start");
+	close(ready[0]);
+	advance(_metadata, self, 10000);
+	st = status(_metadata, self->fd, 0);
+	ASSERT_EQ(IPUMP_STATE_BOLUS, st.state);
+	ASSERT_EQ(IPUMP_LEASE_HELD, st.lease);
+
+	drain(_metadata, self);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status_wait, 0));
+	ASSERT_TRUE(WIFSIGNALED(status_wait));
+
+	/* no time has passed on the card clock: the loss is immediate */
+	st = status(_metadata, self->fd, 0);
+	EXPECT_EQ(IPUMP_STATE_ALARM_STOPPED, st.state);
+	EXPECT_TRUE(st.alarms & BIT64(IPUMP_ALARM_LEASE_LOST));
+	EXPECT_EQ(IPUMP_LEASE_ORPHANED, st.lease);
+	EXPECT_EQ(0, st.rate_nl_per_h);
+	events(_metadata, self);
+	EXPECT_NE(NULL, find_ev(self, IPUMP_EVENT_BOLUS_CANCELLED));
+	EXPECT_NE(NULL, find_ev(self, IPUMP_EVENT_LEASE_LOST));
+
+	/* the paired success: a new console takes over and restarts */
+	EXPECT_EQ(-EOWNERDEAD, acquire(self->fd, 0, LEASE_MS));
+	ASSERT_EQ(0, takeover(self->fd, 0, LEASE_MS));
+	self->lease_fd[0] = self->fd;
+	ASSERT_EQ(0, ack_ch(self->fd, 0));
+	ASSERT_EQ(0, start_ch(self->fd, 0, gen));
+	EXPECT_EQ(IPUMP_STATE_RUNNING, status(_metadata, self->fd, 0).state);
+}
+
+/* ---- 21. racing consoles ---- */
+
+#define RACE_THREADS	4
+#define RACE_CALLS	400
+
+struct race_arg {
+	const char *dev;
+	unsigned int seed;
+	int accepted;
+};
+
+/* Random therapy commands from one thread, each with its own open file. */
+static void *race_thread(void *data)
+{
+	struct race_arg *a = data;
+	int fd = open(a->dev, O_RDWR | O_CLOEXEC);
+	struct ipump_channel_status st;
+	unsigned int i;
+	__u64 gen;
+
+	if (fd < 0)
+		return NULL;
+	for (i = 0; i < RACE_CALLS; i++) {
+		int r = rand_r(&a->seed) % 9, err = 0;
+
+		if (ipt_status(fd, 0, &st))
+			break;
+		gen = st.generation;
+		switch (r) {
+		case 0: err = acquire(fd, 0, LEASE_MS); break;
+		case 1: err = takeover(fd, 0, LEASE_MS); break;
+		case 2: err = start_ch(fd, 0, gen); break;
+		case 3: err = stop_ch(fd, 0); break;
+		case 4: err = pause_ch(fd, 0); break;
+		case 5: err = chcmd(fd, IPUMP_IOC_RESUME, 0, 0, gen); break;
+		case 6: err = demand(fd, 0); break;
+		case 7: err = ack_ch(fd, 0); break;
+		default: err = release(fd, 0); break;
+		}
+		if (!err)
+			a->accepted++;
+	}
+	close(fd);
+	return NULL;
+}
+
+struct race_log {
+	__u64 next;		/* the seq the next record must have, 0: any */
+	__u32 last_state;	/* channel 0's last STATE_CHANGED, or -1 */
+	int overflows;
+	int bad;
+};
+
+/*
+ * Sequence numbers without gaps, except a gap an OVERFLOW record names
+ * exactly (CONTRACTS.md: loss is never a silent gap).
+ */
+static void race_log_take(struct race_log *l, const struct ipump_event *ev,
+			  int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (ev[i].type == IPUMP_EVENT_OVERFLOW) {
+			if (l->next && ev[i].value[1] != l->next)
+				l->bad++;
+			l->next = ev[i].value[2] + 1;
+			l->overflows++;
+			l->last_state = -1;	/* may have been lost */
+			continue;
+		}
+		if (l->next && ev[i].seq != l->next)
+			l->bad++;
+		l->next = ev[i].seq + 1;
+		if (ev[i].type == IPUMP_EVENT_STATE_CHANGED && ev[i].channel == 0)
+			l->last_state = ev[i].value[0];
+	}
+}
+
+TEST_F_TIMEOUT(pump, racing_consoles_keep_state_and_log_consistent, 300)
+{
+	struct ipump_programme p = prog_pca(1 * NL_PER_ML, 0, 10 * NL_PER_UL,
+					    10 * NL_PER_ML, 300000, 12);
+	struct race_log log = { .last_state = -1 };
+	struct race_arg args[RACE_THREADS];
+	bool joined[RACE_THREADS] = { false };
+	pthread_t th[RACE_THREADS];
+	struct ipump_channel_status st;
+	int i, n, accepted = 0;
+	__u64 gen = 0;
+
+	ASSERT_EQ(0, set_prog(self->fd, 0, &gen, &p));
+	drain(_metadata, self);
+	for (i = 0; i < RACE_THREADS; i++) {
+		args[i] = (struct race_arg){ .dev = self->c.dev, .seed = 7 + i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, race_thread, &args[i]));
+	}
+	/* read while they race, so the queue rarely overflows */
+	for (;;) {
+		struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+		bool running = false;
+
+		for (i = 0; i < RACE_THREADS; i++) {
+			if (!joined[i])
+				joined[i] = !pthread_tryjoin_np(th[i], NULL);
+			running |= !joined[i];
+		}
+		poll(&pfd, 1, 20);
+		n = events(_metadata, self);
+		race_log_take(&log, self->ev, n);
+		if (!running && !n)
+			break;
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		accepted += args[i].accepted;
+	ksft_print_msg("racing consoles: %d calls, %d accepted, %d reader overflows\n",
+		       RACE_THREADS * RACE_CALLS, accepted, log.overflows);
+	EXPECT_LT(RACE_THREADS, accepted);	/* not everything refused */
+	EXPECT_EQ(0, log.bad);
+
+	/* every file is closed: nobody holds the lease any more */
+	st = status(_metadata, self->fd, 0);
+	EXPECT_NE(IPUMP_LEASE_MINE, st.lease);
+	EXPECT_NE(IPUMP_LEASE_HELD, st.lease);
+	if (log.last_state != (__u32)-1)
+		EXPECT_EQ(st.state, log.last_state);
+	/* the paired success: the channel still takes commands normally */
+	ASSERT_EQ(0, stop_ch(self->fd, 0));
 }
 
 TEST_HARNESS_MAIN
