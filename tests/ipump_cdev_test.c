@@ -445,4 +445,112 @@ TEST_F(card, unplug_wakes_blocked_poll)
 	close(fd);
 }
 
+/* Every ioctl that changes something, with its argument size. */
+static const struct {
+	const char *name;
+	unsigned long cmd;
+} mutating_ioctls[] = {
+	{ "SET_PROGRAMME", IPUMP_IOC_SET_PROGRAMME },
+	{ "TITRATE", IPUMP_IOC_TITRATE },
+	{ "START", IPUMP_IOC_START },
+	{ "STOP", IPUMP_IOC_STOP },
+	{ "PAUSE", IPUMP_IOC_PAUSE },
+	{ "RESUME", IPUMP_IOC_RESUME },
+	{ "CLEAR", IPUMP_IOC_CLEAR },
+	{ "BOLUS", IPUMP_IOC_BOLUS },
+	{ "BOLUS_CANCEL", IPUMP_IOC_BOLUS_CANCEL },
+	{ "ACK", IPUMP_IOC_ACK },
+	{ "AUDIO_PAUSE", IPUMP_IOC_AUDIO_PAUSE },
+	{ "LEASE_ACQUIRE", IPUMP_IOC_LEASE_ACQUIRE },
+	{ "LEASE_RENEW", IPUMP_IOC_LEASE_RENEW },
+	{ "LEASE_RELEASE", IPUMP_IOC_LEASE_RELEASE },
+	{ "LEASE_TAKEOVER", IPUMP_IOC_LEASE_TAKEOVER },
+	{ "SET_HARD_LIMITS", IPUMP_IOC_SET_HARD_LIMITS },
+};
+
+/*
+ * A read-only opener can query and read events, nothing else: every
+ * mutating ioctl is EBADF before its argument is even looked at (a NULL
+ * pointer would otherwise be EFAULT). The same STOP on a writable file
+ * works.
+ */
+TEST_F(card, read_only_opener_refused_every_change)
+{
+	struct ipump_channel_cmd cmd = { .channel = 0 };
+	unsigned int i;
+	int wfd;
+
+	for (i = 0; i < sizeof(mutating_ioctls) / sizeof(mutating_ioctls[0]); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(self->fd, mutating_ioctls[i].cmd, NULL))
+			TH_LOG("%s", mutating_ioctls[i].name);
+		EXPECT_EQ(EBADF, errno) TH_LOG("%s", mutating_ioctls[i].name);
+	}
+	wfd = open(self->dev, O_WRONLY);
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(0, ioctl(wfd, IPUMP_IOC_STOP, &cmd));
+	/* and on a writable file, a bad pointer is EFAULT for every one */
+	for (i = 0; i < sizeof(mutating_ioctls) / sizeof(mutating_ioctls[0]); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(wfd, mutating_ioctls[i].cmd, NULL))
+			TH_LOG("%s", mutating_ioctls[i].name);
+		EXPECT_EQ(EFAULT, errno) TH_LOG("%s", mutating_ioctls[i].name);
+	}
+	close(wfd);
+}
+
+/*
+ * Fields a command does not use, reserved words and unknown kinds are
+ * EINVAL on every command; the same command with them cleared works.
+ */
+TEST_F(card, unused_fields_and_unknown_values_refused)
+{
+	struct ipump_channel_cmd cmd;
+	struct ipump_bolus_req b;
+	struct ipump_limits_req lr;
+	int wfd = open(self->dev, O_RDWR);
+
+	ASSERT_LE(0, wfd);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.value = 5;			/* STOP takes no value */
+	EXPECT_EQ(-1, ioctl(wfd, IPUMP_IOC_STOP, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	cmd.value = 0;
+	cmd.generation = 1;		/* nor a generation */
+	EXPECT_EQ(-1, ioctl(wfd, IPUMP_IOC_STOP, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	cmd.generation = 0;
+	cmd.result = 1;			/* output only */
+	EXPECT_EQ(-1, ioctl(wfd, IPUMP_IOC_STOP, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	cmd.result = 0;
+	cmd.reserved[1] = 1;
+	EXPECT_EQ(-1, ioctl(wfd, IPUMP_IOC_STOP, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	cmd.reserved[1] = 0;
+	EXPECT_EQ(0, ioctl(wfd, IPUMP_IOC_STOP, &cmd));
+
+	memset(&b, 0, sizeof(b));
+	b.kind = 2;			/* no such kind */
+	EXPECT_EQ(-1, ioctl(wfd, IPUMP_IOC_BOLUS, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.kind = IPUMP_BOLUS_DEMAND;
+	b.volume_nl = 1;		/* a demand takes the programme's volume */
+	EXPECT_EQ(-1, ioctl(wfd, IPUMP_IOC_BOLUS, &b));
+	EXPECT_EQ(EINVAL, errno);
+
+	memset(&lr, 0, sizeof(lr));
+	EXPECT_EQ(0, ioctl(wfd, IPUMP_IOC_GET_HARD_LIMITS, &lr));
+	lr.limits.reserved[0] = 1;
+	EXPECT_EQ(-1, ioctl(wfd, IPUMP_IOC_SET_HARD_LIMITS, &lr));
+	EXPECT_EQ(EINVAL, errno);
+	lr.limits.reserved[0] = 0;
+	lr.padding = 1;
+	EXPECT_EQ(-1, ioctl(wfd, IPUMP_IOC_SET_HARD_LIMITS, &lr));
+	EXPECT_EQ(EINVAL, errno);
+	lr.padding = 0;
+	EXPECT_EQ(0, ioctl(wfd, IPUMP_IOC_SET_HARD_LIMITS, &lr));
+	close(wfd);
+}
+
 TEST_HARNESS_MAIN
