@@ -233,6 +233,12 @@ int ipump_sim_knob_get(struct ipump_sim *sim, unsigned int id, u64 *val);
 int ipump_sim_knob_set(struct ipump_sim *sim, unsigned int id, u64 val);
 
 /* ipump_sim_main.c */
+void ipump_sim_default_params(struct ipump_sim_params *p);
+struct ipump_sim *ipump_sim_create(const struct ipump_sim_params *p,
+				   const char *name,
+				   struct fwnode_handle *irq_fwnode);
+void ipump_sim_stop(struct ipump_sim *sim);
+void ipump_sim_destroy(struct ipump_sim *sim);
 u64 ipump_sim_now(struct ipump_sim *sim);
 void ipump_sim_irq_set_level(struct ipump_sim *sim, bool level);
 void ipump_sim_irq_sync(struct ipump_sim *sim);

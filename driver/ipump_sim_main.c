@@ -169,7 +169,8 @@ static void ipump_sim_irq_unmap(struct irq_domain *d, unsigned int virq)
 static const struct irq_domain_ops ipump_sim_domain_ops = {
 	.map	= ipump_sim_irq_map,
 	.unmap	= ipump_sim_irq_unmap,
-	.xlate	= irq_domain_xlate_onecell,
+	/* one cell, or two with the trigger type (device tree, LEVEL_HIGH) */
+	.xlate	= irq_domain_xlate_onetwocell,
 };
 
 /* ---- the virtual clock */
@@ -290,7 +291,8 @@ int ipump_sim_set_time_scale(struct ipump_sim *sim, u64 scale)
 
 /* ---- the model's lifetime */
 
-static void ipump_sim_destroy(struct ipump_sim *sim)
+/* Frees a model made by ipump_sim_create(), after its device has gone. */
+void ipump_sim_destroy(struct ipump_sim *sim)
 {
 	irq_work_sync(&sim->irq_work);
 	if (sim->virq)
@@ -308,8 +310,18 @@ static void ipump_sim_destroy(struct ipump_sim *sim)
 	atomic_dec(&ipump_sim_nr_models);
 }
 
-static struct ipump_sim *ipump_sim_create(const struct ipump_sim_params *p,
-					  const char *name)
+/**
+ * ipump_sim_create() - make a card model with its IRQ domain and interrupt
+ * @p: its parameters
+ * @name: its name (configfs item, debugfs directory)
+ * @irq_fwnode: the firmware node of the interrupt controller that the IRQ
+ *	domain stands for (a device tree node), or NULL for a named one
+ *
+ * Return: the model, or an ERR_PTR().
+ */
+struct ipump_sim *ipump_sim_create(const struct ipump_sim_params *p,
+				   const char *name,
+				   struct fwnode_handle *irq_fwnode)
 {
 	struct ipump_sim *sim;
 	char *fwname;
@@ -329,14 +341,18 @@ static struct ipump_sim *ipump_sim_create(const struct ipump_sim_params *p,
 	sim->name = kstrdup(name, GFP_KERNEL);
 	if (!sim->name)
 		goto err;
-	fwname = kasprintf(GFP_KERNEL, "ipump-sim-%s", name);
-	if (!fwname)
-		goto err;
-	sim->fwnode = irq_domain_alloc_named_fwnode(fwname);
-	kfree(fwname);
-	if (!sim->fwnode)
-		goto err;
-	sim->domain = irq_domain_create_linear(sim->fwnode, 1,
+	if (!irq_fwnode) {
+		fwname = kasprintf(GFP_KERNEL, "ipump-sim-%s", name);
+		if (!fwname)
+			goto err;
+		/* ours to free: ipump_sim_destroy() frees sim->fwnode */
+		sim->fwnode = irq_domain_alloc_named_fwnode(fwname);
+		kfree(fwname);
+		if (!sim->fwnode)
+			goto err;
+		irq_fwnode = sim->fwnode;
+	}
+	sim->domain = irq_domain_create_linear(irq_fwnode, 1,
 					       &ipump_sim_domain_ops, sim);
 	if (!sim->domain)
 		goto err;
@@ -350,6 +366,22 @@ static struct ipump_sim *ipump_sim_create(const struct ipump_sim_params *p,
 err:
 	ipump_sim_destroy(sim);
 	return ERR_PTR(-ENOMEM);
+}
+
+/* The documented defaults; every call gives a new serial number. */
+void ipump_sim_default_params(struct ipump_sim_params *p)
+{
+	*p = (struct ipump_sim_params) {
+		.num_channels			= 1,
+		.reservoir_nl			= 20000000,
+		.nl_per_step			= 25,
+		.occlusion_threshold_mmhg	= 300,
+		.compliance_nl_per_mmhg		= 500,
+		.fw_version			= 0x010200,
+		.watchdog_period_ms		= 1000,
+		.serial				= IPUMP_SIM_SERIAL_BASE +
+			atomic64_inc_return(&ipump_sim_serial_seq),
+	};
 }
 
 /* ---- the platform driver */
@@ -479,7 +511,8 @@ static int ipump_sim_activate(struct ipump_sim_cfg *cfg)
 	bool bound;
 	int ret;
 
-	sim = ipump_sim_create(&cfg->p, config_item_name(&cfg->group.cg_item));
+	sim = ipump_sim_create(&cfg->p, config_item_name(&cfg->group.cg_item),
+			       NULL);
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
 	res = (struct resource)DEFINE_RES_IRQ(sim->virq);
@@ -517,15 +550,21 @@ err_destroy:
 	return ret;
 }
 
-static void ipump_sim_deactivate(struct ipump_sim_cfg *cfg)
+/* First step of a removal: no knob, advancer or scaled time any more. */
+void ipump_sim_stop(struct ipump_sim *sim)
 {
-	struct ipump_sim *sim = cfg->sim;
-
 	WRITE_ONCE(sim->stopping, true);
 	/* waits for knob writers and advancers still in there */
 	ipump_sim_debugfs_remove(sim);
 	WRITE_ONCE(sim->time_scale, 0);
 	cancel_delayed_work_sync(&sim->scale_work);
+}
+
+static void ipump_sim_deactivate(struct ipump_sim_cfg *cfg)
+{
+	struct ipump_sim *sim = cfg->sim;
+
+	ipump_sim_stop(sim);
 	/* the core lets go of the regmap, the IRQ and the clock here */
 	platform_device_unregister(sim->pdev);
 	atomic_dec(&ipump_sim_nr_devices);
@@ -787,17 +826,7 @@ static struct config_group *ipump_sim_make_group(struct config_group *group,
 	}
 	cfg->id = id;
 	mutex_init(&cfg->lock);
-	cfg->p = (struct ipump_sim_params) {
-		.num_channels			= 1,
-		.reservoir_nl			= 20000000,
-		.nl_per_step			= 25,
-		.occlusion_threshold_mmhg	= 300,
-		.compliance_nl_per_mmhg		= 500,
-		.fw_version			= 0x010200,
-		.watchdog_period_ms		= 1000,
-		.serial				= IPUMP_SIM_SERIAL_BASE +
-			atomic64_inc_return(&ipump_sim_serial_seq),
-	};
+	ipump_sim_default_params(&cfg->p);
 	config_group_init_type_name(&cfg->group, name, &ipump_sim_cfg_type);
 	atomic_inc(&ipump_sim_nr_cards);
 	return &cfg->group;

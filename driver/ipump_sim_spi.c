@@ -11,6 +11,11 @@
  * MOSI, checks their CRC, forwards register accesses to the same card
  * model as the platform path and clocks the response out on MISO, with
  * wire-level fault injection (corrupted CRC, dropped response, stuck MISO).
+ *
+ * The controller can also come from the device tree (compatible
+ * "ipump,sim-spi-controller", arm64 test VM): its driver then makes the
+ * card model itself, with default parameters, and the SPI core creates the
+ * card's device from the controller's child node for the glue.
  */
 #include <linux/bitfield.h>
 #include <linux/crc-ccitt.h>
@@ -19,6 +24,7 @@
 #include <linux/err.h>
 #include <linux/kernel.h>
 #include <linux/kmod.h>
+#include <linux/mod_devicetable.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
@@ -35,6 +41,7 @@
 
 #define IPUMP_SIM_SPI_MODALIAS	"ipump-card"
 #define IPUMP_SIM_SPI_WDT_PROP	"ipump,watchdog-period-ms"
+#define IPUMP_SIM_SPI_NCH_PROP	"ipump,num-channels"
 #define IPUMP_SIM_SPI_HZ	10000000
 
 static atomic_t ipump_sim_nr_spi_controllers = ATOMIC_INIT(0);
@@ -67,6 +74,7 @@ struct ipump_sim_spi {
 	struct property_entry props[2];
 	struct software_node swnode;
 	struct ipump_sim_knob knobs[IPUMP_SIM_SPI_NR_KNOBS];
+	bool owns_sim;		/* made from the device tree, with its model */
 
 	struct mutex lock;	/* the fields below */
 	u32 corrupt_every;	/* every Nth response gets a bad CRC; 0: off */
@@ -257,32 +265,35 @@ static void ipump_sim_spi_attach(void *priv, struct ipump_card *card)
 
 /* ---- the controller's platform driver */
 
-static int ipump_sim_spi_probe(struct platform_device *pdev)
+/*
+ * Called by the SPI core before it adds a device: a card that the device
+ * tree describes gets the virtual clock here, as platform data (a card
+ * made through configfs already has it from its board info).
+ */
+static int ipump_sim_spi_setup(struct spi_device *spi)
 {
-	struct ipump_sim * const *simp = dev_get_platdata(&pdev->dev);
-	struct spi_board_info info = {
-		.modalias	= IPUMP_SIM_SPI_MODALIAS,
-		.max_speed_hz	= IPUMP_SIM_SPI_HZ,
-		.chip_select	= 0,
-		.mode		= SPI_MODE_0,
-	};
+	struct ipump_sim_spi *ss = spi_controller_get_devdata(spi->controller);
+
+	if (!dev_get_platdata(&spi->dev))
+		spi->dev.platform_data = &ss->clock;
+	return 0;
+}
+
+/*
+ * Allocates and registers the controller for @sim. With a device tree node,
+ * the SPI core creates the card's device from its child node here.
+ */
+static int ipump_sim_spi_add_controller(struct platform_device *pdev,
+					struct ipump_sim *sim,
+					struct ipump_sim_spi **ssp)
+{
 	struct spi_controller *ctlr;
 	struct ipump_sim_spi *ss;
-	struct ipump_sim *sim;
-	struct spi_device *spi;
-	bool bound;
 	int ret;
 
-	if (!simp || !*simp)
-		return -ENODEV;
-	sim = *simp;
-	sim->probe_err = 0;
-
 	ctlr = devm_spi_alloc_master(&pdev->dev, sizeof(*ss));
-	if (!ctlr) {
-		ret = -ENOMEM;
-		goto err;
-	}
+	if (!ctlr)
+		return -ENOMEM;
 	ss = spi_controller_get_devdata(ctlr);
 	ss->sim = sim;
 	ss->ctlr = ctlr;
@@ -292,30 +303,67 @@ static int ipump_sim_spi_probe(struct platform_device *pdev)
 		.priv	= sim,
 		.attach	= ipump_sim_spi_attach,
 	};
-	ss->props[0] = PROPERTY_ENTRY_U32(IPUMP_SIM_SPI_WDT_PROP,
-					  sim->p.watchdog_period_ms);
-	ss->swnode.properties = ss->props;
 
+	ctlr->dev.of_node = pdev->dev.of_node;
 	ctlr->bus_num = -1;
 	ctlr->num_chipselect = 1;
 	ctlr->mode_bits = SPI_CPOL | SPI_CPHA;
 	ctlr->bits_per_word_mask = SPI_BPW_MASK(8);
 	ctlr->max_speed_hz = IPUMP_SIM_SPI_HZ;
+	ctlr->setup = ipump_sim_spi_setup;
 	ctlr->transfer_one_message = ipump_sim_spi_transfer_one_message;
+
+	/* load the glue now, so that it probes the card synchronously */
+	request_module("spi:" IPUMP_SIM_SPI_MODALIAS);
+
 	ret = spi_register_controller(ctlr);
-	if (ret)
-		goto err_mutex;
+	if (ret) {
+		mutex_destroy(&ss->lock);
+		return ret;
+	}
 	atomic_inc(&ipump_sim_nr_spi_controllers);
 	sim->spi = ss;
 	platform_set_drvdata(pdev, ss);
+	*ssp = ss;
+	return 0;
+}
 
-	/* load the glue now, so that it probes the device synchronously */
-	request_module("spi:" IPUMP_SIM_SPI_MODALIAS);
+static void ipump_sim_spi_del_controller(struct ipump_sim_spi *ss)
+{
+	ss->sim->spi = NULL;
+	/* unregisters a card made from the device tree too */
+	spi_unregister_controller(ss->ctlr);
+	atomic_dec(&ipump_sim_nr_spi_controllers);
+	mutex_destroy(&ss->lock);
+}
+
+/* A card made through configfs: adds its device, reports the probe. */
+static int ipump_sim_spi_probe_cfg(struct platform_device *pdev,
+				   struct ipump_sim *sim)
+{
+	struct spi_board_info info = {
+		.modalias	= IPUMP_SIM_SPI_MODALIAS,
+		.max_speed_hz	= IPUMP_SIM_SPI_HZ,
+		.chip_select	= 0,
+		.mode		= SPI_MODE_0,
+	};
+	struct ipump_sim_spi *ss;
+	struct spi_device *spi;
+	bool bound;
+	int ret;
+
+	sim->probe_err = 0;
+	ret = ipump_sim_spi_add_controller(pdev, sim, &ss);
+	if (ret)
+		goto err;
+	ss->props[0] = PROPERTY_ENTRY_U32(IPUMP_SIM_SPI_WDT_PROP,
+					  sim->p.watchdog_period_ms);
+	ss->swnode.properties = ss->props;
 
 	info.platform_data = &ss->clock;
 	info.swnode = &ss->swnode;
 	info.irq = sim->virq;
-	spi = spi_new_device(ctlr, &info);
+	spi = spi_new_device(ss->ctlr, &info);
 	if (!spi) {
 		ret = -ENOMEM;
 		goto err_ctlr;
@@ -333,31 +381,92 @@ static int ipump_sim_spi_probe(struct platform_device *pdev)
 	return 0;
 
 err_ctlr:
-	sim->spi = NULL;
-	spi_unregister_controller(ctlr);
-	atomic_dec(&ipump_sim_nr_spi_controllers);
-err_mutex:
-	mutex_destroy(&ss->lock);
+	ipump_sim_spi_del_controller(ss);
 err:
 	sim->probe_err = ret;
 	return dev_err_probe(&pdev->dev, ret, "the SPI card did not come up\n");
 }
 
+/*
+ * A controller the device tree describes: the simulated card behind it is
+ * made here, with the default parameters and as many channels as the card
+ * node's "ipump,num-channels" says. The controller node is the interrupt
+ * controller of the card's line (the model's IRQ domain). The card's
+ * device comes from the child node and binds whenever the glue is loaded.
+ */
+static int ipump_sim_spi_probe_of(struct platform_device *pdev)
+{
+	struct device *dev = &pdev->dev;
+	struct ipump_sim_params p;
+	struct fwnode_handle *child;
+	struct ipump_sim_spi *ss;
+	struct ipump_sim *sim;
+	int ret;
+	u32 n;
+
+	ipump_sim_default_params(&p);
+	p.bus = IPUMP_SIM_BUS_SPI;
+	device_for_each_child_node(dev, child) {
+		if (fwnode_property_read_u32(child, IPUMP_SIM_SPI_NCH_PROP, &n))
+			continue;
+		if (n < 1 || n > IPUMP_MAX_CHANNELS) {
+			fwnode_handle_put(child);
+			return dev_err_probe(dev, -EINVAL, "%pfw: bad %s %u\n",
+					     child, IPUMP_SIM_SPI_NCH_PROP, n);
+		}
+		p.num_channels = n;
+	}
+	sim = ipump_sim_create(&p, dev_name(dev), dev_fwnode(dev));
+	if (IS_ERR(sim))
+		return dev_err_probe(dev, PTR_ERR(sim), "cannot make the card\n");
+	ret = ipump_sim_spi_add_controller(pdev, sim, &ss);
+	if (ret) {
+		ipump_sim_destroy(sim);
+		return dev_err_probe(dev, ret, "cannot add the controller\n");
+	}
+	ss->owns_sim = true;
+	ipump_sim_debugfs_add(sim);
+	return 0;
+}
+
+static int ipump_sim_spi_probe(struct platform_device *pdev)
+{
+	struct ipump_sim * const *simp = dev_get_platdata(&pdev->dev);
+
+	if (simp && *simp)
+		return ipump_sim_spi_probe_cfg(pdev, *simp);
+	if (pdev->dev.of_node)
+		return ipump_sim_spi_probe_of(pdev);
+	return -ENODEV;
+}
+
 static void ipump_sim_spi_remove(struct platform_device *pdev)
 {
 	struct ipump_sim_spi *ss = platform_get_drvdata(pdev);
+	struct ipump_sim *sim = ss->sim;
 
+	if (ss->owns_sim) {
+		ipump_sim_stop(sim);
+		/* the glue unregisters the card with the controller */
+		ipump_sim_spi_del_controller(ss);
+		ipump_sim_destroy(sim);
+		return;
+	}
 	/* the glue unregisters the card (and detaches the clock) here */
 	spi_unregister_device(ss->spi);
-	ss->sim->spi = NULL;
-	spi_unregister_controller(ss->ctlr);
-	atomic_dec(&ipump_sim_nr_spi_controllers);
-	mutex_destroy(&ss->lock);
+	ipump_sim_spi_del_controller(ss);
 }
+
+static const struct of_device_id ipump_sim_spi_of_match[] = {
+	{ .compatible = "ipump,sim-spi-controller" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, ipump_sim_spi_of_match);
 
 static struct platform_driver ipump_sim_spi_driver = {
 	.driver = {
 		.name		= IPUMP_SIM_SPI_DRV_NAME,
+		.of_match_table	= ipump_sim_spi_of_match,
 		.probe_type	= PROBE_FORCE_SYNCHRONOUS,
 	},
 	.probe		= ipump_sim_spi_probe,

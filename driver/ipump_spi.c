@@ -461,6 +461,8 @@ static void ipump_spi_remove(struct spi_device *spi)
 
 static const struct spi_device_id ipump_spi_ids[] = {
 	{ "ipump-card" },
+	/* a device tree node's uevent: MODALIAS=spi:card-v1 */
+	{ "card-v1" },
 	{ }
 };
 MODULE_DEVICE_TABLE(spi, ipump_spi_ids);
