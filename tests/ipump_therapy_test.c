@@ -1893,4 +1893,55 @@ TEST_F_TIMEOUT(pump, racing_consoles_keep_state_and_log_consistent, 300)
 	ASSERT_EQ(0, stop_ch(self->fd, 0));
 }
 
+/* ---- 22. suspend: a wakeup source while delivering ---- */
+
+/* The card's wakeup source ("ipumpN" in /sys/class/wakeup): its path. */
+static int find_wakeup(const char *card, char *path, size_t len)
+{
+	char name_path[128], name[64];
+	int i;
+
+	for (i = 0; i < 4096; i++) {
+		snprintf(name_path, sizeof(name_path),
+			 "/sys/class/wakeup/wakeup%d/name", i);
+		if (ipt_read_str(name_path, name, sizeof(name)))
+			continue;
+		if (!strcmp(name, card)) {
+			snprintf(path, len, "/sys/class/wakeup/wakeup%d", i);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static unsigned long long wakeup_active_ms(MD, const char *dir)
+{
+	char path[160];
+	unsigned long long v = 0;
+
+	snprintf(path, sizeof(path), "%s/active_time_ms", dir);
+	ASSERT_EQ(0, ipt_read_ull(path, &v));
+	return v;
+}
+
+/*
+ * While a channel delivers, the card holds a wakeup source, so a system
+ * suspend cannot stop therapy behind everyone's back; stopped, it lets go.
+ */
+TEST_F_TIMEOUT(pump, wakeup_source_held_while_delivering, 60)
+{
+	struct ipump_programme p = prog_basal(IPUMP_ROUTE_INTRAVENOUS,
+					      1 * NL_PER_ML, 0);
+	char dir[128];
+
+	ASSERT_EQ(0, find_wakeup(self->c.card, dir, sizeof(dir)))
+		TH_LOG("no wakeup source named %s", self->c.card);
+	EXPECT_EQ(0, wakeup_active_ms(_metadata, dir));
+	program_and_start(_metadata, self, 0, &p);
+	usleep(50000);
+	EXPECT_LT(0, wakeup_active_ms(_metadata, dir));
+	ASSERT_EQ(0, stop_ch(self->fd, 0));
+	EXPECT_EQ(0, wakeup_active_ms(_metadata, dir));
+}
+
 TEST_HARNESS_MAIN
