@@ -851,7 +851,12 @@ void ipump_therapy_card_dead(struct ipump_card *card)
 	__pm_relax(card->wakeup);
 }
 
-/* Firmware properties of the card's parent give each channel's limits. */
+/*
+ * A channel's initial hard limits come from its firmware node, the child
+ * "channel@N" (reg = N) of the card's node (device tree or software node),
+ * Documentation/devicetree/bindings/misc/ipump,card.yaml; every property
+ * is a u32.
+ */
 static const struct {
 	const char *name;
 	size_t off;
@@ -873,32 +878,57 @@ static const struct {
 #undef U64_PROP
 };
 
+/* The channel's firmware node with a reference, or NULL. */
+static struct fwnode_handle *ipump_channel_fwnode(struct device *parent,
+						  unsigned int index)
+{
+	struct fwnode_handle *child;
+	u32 reg;
+
+	device_for_each_child_node(parent, child)
+		if (!fwnode_property_read_u32(child, "reg", &reg) &&
+		    reg == index)
+			return child;
+	return NULL;
+}
+
 void ipump_therapy_ch_init(struct ipump_channel *ch, struct device *parent)
 {
+	struct fwnode_handle *node;
 	struct ipump_hard_limits l;
 	enum ipump_reason why;
 	size_t i;
+	u32 v;
 
 	ch->tick_due = U64_MAX;
 	ch->lockout_ref = IPUMP_TIME_NONE;
 	ipump_limits_defaults(&ch->limits);
+	node = ipump_channel_fwnode(parent, ch->index);
+	if (!node)
+		return;
 	l = ch->limits;
 	for (i = 0; i < ARRAY_SIZE(ipump_limit_props); i++) {
 		void *field = (u8 *)&l + ipump_limit_props[i].off;
 
+		if (fwnode_property_read_u32(node, ipump_limit_props[i].name, &v))
+			continue;
 		if (ipump_limit_props[i].wide)
-			device_property_read_u64(parent,
-						 ipump_limit_props[i].name, field);
+			*(u64 *)field = v;
 		else
-			device_property_read_u32(parent,
-						 ipump_limit_props[i].name, field);
+			*(u32 *)field = v;
 	}
+	fwnode_handle_put(node);
 	/* inconsistent firmware limits: keep the defaults, loudly */
 	if (ipump_limits_check(&l, &why))
-		dev_err(parent, "channel %u: firmware hard limits refused (%s), using defaults\n",
+		dev_err(parent, "channel %u: firmware hard limits refused (%s), using the defaults\n",
 			ch->index, ipump_reason_str(why));
 	else
 		ch->limits = l;
+	/* an integrator checks here that the board's limits were taken */
+	if (!memcmp(&ch->limits, &l, sizeof(l)))
+		dev_info(parent, "channel %u: hard limits from firmware: rate %u..%u nL/h, bolus up to %u nL\n",
+			 ch->index, l.min_rate_nl_per_h, l.max_rate_nl_per_h,
+			 l.max_bolus_volume_nl);
 }
 
 /* ---- the operations of the interfaces */

@@ -62,6 +62,14 @@ t_dt_probed() {
 
 # exact delivery in virtual time; an alarm arrives through the interrupt
 # the device tree gave the glue, and is cleared again
+t_dt_channel_limits() {
+	# channel@0's hard limits come from the device tree, channel 1 has none
+	dmesg | grep -q "channel 0: hard limits from firmware: rate 100..10000000 nL/h, bolus up to 1000000 nL" ||
+		fail "channel 0 did not take its device tree hard limits"
+	! dmesg | grep -q "channel 1: hard limits from firmware" ||
+		fail "channel 1 has no limits in the device tree"
+}
+
 t_dt_delivery_and_irq() {
 	dt_card
 	ctl "$CARD" "start 0 1000000"
@@ -132,4 +140,4 @@ fi
 ipump_load
 # ipump_sim's probe loads the glue (request_module); make sure it is there
 modprobe ipump_spi || fail "modprobe ipump_spi"
-run_card_tests "dt_probed dt_delivery_and_irq dt_glue_rebind dt_sim_reload dt_beside_configfs"
+run_card_tests "dt_probed dt_channel_limits dt_delivery_and_irq dt_glue_rebind dt_sim_reload dt_beside_configfs"
