@@ -7,6 +7,8 @@
 #   make check           install what is missing, run every check and test
 #   make demo            boot a VM with the simulated card and run the demo
 #   make shell           boot the VM and leave a shell on the console
+#   make bench           benchmarks in the VM -> tests/bench/RESULTS.md
+#   make trumpet         delivery-accuracy trumpet curves -> Documentation/safety/
 #   make modules_install / make clean
 
 # Default kernel: the running one if its headers exist, else the newest
@@ -40,10 +42,17 @@ demo: deps
 shell: deps
 	scripts/demo --shell
 
+# Evidence (issue "Proof"): programs that print figures, run in the VM.
+bench: deps
+	scripts/bench
+
+trumpet: deps
+	scripts/trumpet
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools clean
 	-$(MAKE) -C tests clean
 	rm -rf build
 
-.PHONY: all modules modules_install tools deps check demo shell clean
+.PHONY: all modules modules_install tools deps check demo shell clean bench trumpet
