@@ -9,6 +9,9 @@
 #   make shell           boot the VM and leave a shell on the console
 #   make bench           benchmarks in the VM -> tests/bench/RESULTS.md
 #   make trumpet         delivery-accuracy trumpet curves -> Documentation/safety/
+#   make fuzz            both fuzzers in the VM (FUZZ_ARGS="--seed N --calls N")
+#   make soak            create/fault/remove soak (SOAK_ARGS="--cycles N")
+#   make coverage        gcov on the debug kernel -> Documentation/safety/coverage.rst
 #   make modules_install / make clean
 
 # Default kernel: the running one if its headers exist, else the newest
@@ -49,10 +52,21 @@ bench: deps
 trumpet: deps
 	scripts/trumpet
 
+fuzz: deps
+	$(MAKE) -C tests/fuzz vm-fuzz
+
+soak: deps
+	$(MAKE) -C tests/fuzz vm-soak
+
+coverage: deps
+	scripts/coverage
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools clean
 	-$(MAKE) -C tests clean
+	-$(MAKE) -C tests/fuzz clean
 	rm -rf build
 
-.PHONY: all modules modules_install tools deps check demo shell clean bench trumpet
+.PHONY: all modules modules_install tools deps check demo shell clean bench trumpet \
+	fuzz soak coverage

@@ -173,7 +173,8 @@ static int ipump_acct_sample(struct ipump_channel *ch, u64 now)
 	/* the counter only goes back during a back-off, which is not delivery */
 	delta = delivered >= ch->last_delivered ?
 		delivered - ch->last_delivered : 0;
-	cmd = ipump_volume_nl(ch->rate_cmd, now - ch->last_tick);
+	cmd = now > ch->last_tick ?
+	      ipump_volume_nl(ch->rate_cmd, now - ch->last_tick) : 0;
 	ch->commanded_nl += cmd;
 	ch->infused_nl += delta;
 	if (!(ch->state == IPUMP_STATE_BOLUS && ch->bolus_clinician))
@@ -1034,9 +1035,11 @@ int ipump_ch_titrate(struct ipump_card *card, unsigned int index,
 		     struct ipump_req *req, u64 *generation,
 		     const struct ipump_programme *p)
 {
-	u64 now = ipump_clock_now(card);
+	u64 now;
+	struct ipump_programme old_prog;
 	u32 old_rate, flags = 0;
 	enum ipump_reason why;
+	u64 old_lockout_ref;
 	int ret, next;
 	struct ipump_channel *ch;
 
@@ -1044,6 +1047,8 @@ int ipump_ch_titrate(struct ipump_card *card, unsigned int index,
 	ch = ipump_channel_get(card, index);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
+	/* the card clock is read under the lock: it orders every use */
+	now = ipump_clock_now(card);
 
 	req->reason = IPUMP_REASON_NONE;
 	if (!ipump_programme_reserved_ok(p))
@@ -1062,12 +1067,19 @@ int ipump_ch_titrate(struct ipump_card *card, unsigned int index,
 		return ipump_ch_refuse_state(ch, req, next);
 
 	old_rate = ch->prog.basal_rate_nl_per_h;
+	old_prog = ch->prog;
+	old_lockout_ref = ch->lockout_ref;
 	ipump_programme_install(ch, p, true, now);
 	if (ch->state == IPUMP_STATE_RUNNING) {
 		ret = ipump_acct_sample(ch, now) ?:
 		      ipump_ch_apply(ch, IPUMP_STATE_RUNNING, &flags);
-		if (ret)
+		if (ret) {
+			/* the card did not take it: the programme is unchanged */
+			ch->prog = old_prog;
+			ch->lockout_ref = old_lockout_ref;
+			ch->generation--;
 			return ipump_op_done(ch, ret);
+		}
 		ipump_tick_schedule(ch, now);
 	}
 	*generation = ch->generation;
@@ -1100,7 +1112,7 @@ int ipump_ch_programme_get(struct ipump_card *card, unsigned int index,
 int ipump_ch_start(struct ipump_card *card, unsigned int index,
 		   struct ipump_req *req, u64 generation)
 {
-	u64 now = ipump_clock_now(card);
+	u64 now;
 	u32 cond, flags = 0;
 	int ret, next;
 	struct ipump_channel *ch;
@@ -1109,6 +1121,8 @@ int ipump_ch_start(struct ipump_card *card, unsigned int index,
 	ch = ipump_channel_get(card, index);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
+	/* the card clock is read under the lock: it orders every use */
+	now = ipump_clock_now(card);
 
 	req->reason = IPUMP_REASON_NONE;
 	ret = ipump_ch_lease_check(ch, req, now) ?:
@@ -1147,7 +1161,7 @@ int ipump_ch_start(struct ipump_card *card, unsigned int index,
 int ipump_ch_resume(struct ipump_card *card, unsigned int index,
 		    struct ipump_req *req, u64 generation)
 {
-	u64 now = ipump_clock_now(card);
+	u64 now;
 	u32 cond, flags = 0;
 	int ret, next;
 	struct ipump_channel *ch;
@@ -1156,6 +1170,8 @@ int ipump_ch_resume(struct ipump_card *card, unsigned int index,
 	ch = ipump_channel_get(card, index);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
+	/* the card clock is read under the lock: it orders every use */
+	now = ipump_clock_now(card);
 
 	req->reason = IPUMP_REASON_NONE;
 	ret = ipump_ch_lease_check(ch, req, now) ?:
@@ -1186,7 +1202,7 @@ int ipump_ch_resume(struct ipump_card *card, unsigned int index,
 int ipump_ch_stop(struct ipump_card *card, unsigned int index,
 		  struct ipump_req *req)
 {
-	u64 now = ipump_clock_now(card);
+	u64 now;
 	bool was_delivering;
 	int ret, next;
 	struct ipump_channel *ch;
@@ -1195,6 +1211,8 @@ int ipump_ch_stop(struct ipump_card *card, unsigned int index,
 	ch = ipump_channel_get(card, index);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
+	/* the card clock is read under the lock: it orders every use */
+	now = ipump_clock_now(card);
 
 	req->reason = IPUMP_REASON_NONE;
 	was_delivering = ipump_delivering(ch->state);
@@ -1216,7 +1234,7 @@ int ipump_ch_stop(struct ipump_card *card, unsigned int index,
 int ipump_ch_pause(struct ipump_card *card, unsigned int index,
 		   struct ipump_req *req)
 {
-	u64 now = ipump_clock_now(card);
+	u64 now;
 	int ret, next;
 	struct ipump_channel *ch;
 
@@ -1224,6 +1242,8 @@ int ipump_ch_pause(struct ipump_card *card, unsigned int index,
 	ch = ipump_channel_get(card, index);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
+	/* the card clock is read under the lock: it orders every use */
+	now = ipump_clock_now(card);
 
 	req->reason = IPUMP_REASON_NONE;
 	next = ipump_ch_next(ch, IPUMP_SM_PAUSE);
@@ -1273,7 +1293,7 @@ int ipump_ch_bolus(struct ipump_card *card, unsigned int index,
 		   struct ipump_req *req, u32 kind, u32 volume_nl,
 		   u32 rate_nl_per_h)
 {
-	u64 now = ipump_clock_now(card);
+	u64 now;
 	enum ipump_reason why;
 	u64 seq;
 	int ret, next;
@@ -1283,6 +1303,8 @@ int ipump_ch_bolus(struct ipump_card *card, unsigned int index,
 	ch = ipump_channel_get(card, index);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
+	/* the card clock is read under the lock: it orders every use */
+	now = ipump_clock_now(card);
 
 	req->reason = IPUMP_REASON_NONE;
 	if (kind > IPUMP_BOLUS_CLINICIAN ||
@@ -1452,7 +1474,7 @@ int ipump_ch_ack(struct ipump_card *card, unsigned int index,
 int ipump_ch_audio_pause(struct ipump_card *card, unsigned int index,
 			 struct ipump_req *req, u32 duration_ms)
 {
-	u64 now = ipump_clock_now(card);
+	u64 now;
 	int ret;
 	struct ipump_channel *ch;
 
@@ -1460,6 +1482,8 @@ int ipump_ch_audio_pause(struct ipump_card *card, unsigned int index,
 	ch = ipump_channel_get(card, index);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
+	/* the card clock is read under the lock: it orders every use */
+	now = ipump_clock_now(card);
 
 	req->reason = IPUMP_REASON_NONE;
 	ret = ipump_audio_pause(&ch->audio, now, duration_ms);
@@ -1492,7 +1516,7 @@ int ipump_ch_lease(struct ipump_card *card, unsigned int index,
 		   struct ipump_req *req, enum ipump_lease_op op,
 		   u32 period_ms)
 {
-	u64 now = ipump_clock_now(card);
+	u64 now;
 	u64 old_id;
 	bool held;
 	int ret;
@@ -1502,6 +1526,8 @@ int ipump_ch_lease(struct ipump_card *card, unsigned int index,
 	ch = ipump_channel_get(card, index);
 	if (IS_ERR(ch))
 		return PTR_ERR(ch);
+	/* the card clock is read under the lock: it orders every use */
+	now = ipump_clock_now(card);
 
 	req->reason = IPUMP_REASON_NONE;
 	old_id = ch->lease_id;
