@@ -1109,8 +1109,13 @@ int ipump_ch_programme_get(struct ipump_card *card, unsigned int index,
 	return 0;
 }
 
-int ipump_ch_start(struct ipump_card *card, unsigned int index,
-		   struct ipump_req *req, u64 generation)
+/*
+ * Start and resume: the same checks and the same way onto the card; a
+ * start also begins a fresh verification window.
+ */
+static int ipump_ch_deliver(struct ipump_card *card, unsigned int index,
+			    struct ipump_req *req, u64 generation,
+			    enum ipump_sm_event e, enum ipump_event_type type)
 {
 	u64 now;
 	u32 cond, flags = 0;
@@ -1129,7 +1134,7 @@ int ipump_ch_start(struct ipump_card *card, unsigned int index,
 	      ipump_ch_gen_check(ch, req, generation);
 	if (ret)
 		return ret;
-	next = ipump_ch_next(ch, IPUMP_SM_START);
+	next = ipump_ch_next(ch, e);
 	if (next < 0)
 		return ipump_ch_refuse_state(ch, req, next);
 	ret = ipump_ch_read_cond(ch, &cond);
@@ -1141,62 +1146,37 @@ int ipump_ch_start(struct ipump_card *card, unsigned int index,
 	ret = ipump_acct_start(ch, now);
 	if (ret)
 		return ret;
-	memset(&ch->verify, 0, sizeof(ch->verify));
-	ch->commanded_nl = 0;
+	if (e == IPUMP_SM_START) {
+		memset(&ch->verify, 0, sizeof(ch->verify));
+		ch->commanded_nl = 0;
+	}
 	ret = ipump_ch_apply(ch, next, &flags);
 	if (ret) {
 		ch->tick_due = U64_MAX;
-		if (ret == -EINVAL)
+		if (ret == -EINVAL)	/* the card cannot run the rate at all */
 			return ipump_ch_refuse(ch, req, ret,
 					       IPUMP_REASON_RATE_LOW);
 		return ret;
 	}
-	ipump_card_event4(card, IPUMP_EVENT_STARTED, ch->index, IPUMP_PRIO_INFO,
-			  flags, ch->generation, ch->rate_cmd, 0, 0);
+	ipump_card_event4(card, type, ch->index, IPUMP_PRIO_INFO, flags,
+			  ch->generation, ch->rate_cmd, 0, 0);
 	ipump_ch_set_state(ch, next, IPUMP_CAUSE_COMMAND);
 	ipump_tick_schedule(ch, now);
 	return ipump_op_done(ch, 0);
 }
 
+int ipump_ch_start(struct ipump_card *card, unsigned int index,
+		   struct ipump_req *req, u64 generation)
+{
+	return ipump_ch_deliver(card, index, req, generation, IPUMP_SM_START,
+				IPUMP_EVENT_STARTED);
+}
+
 int ipump_ch_resume(struct ipump_card *card, unsigned int index,
 		    struct ipump_req *req, u64 generation)
 {
-	u64 now;
-	u32 cond, flags = 0;
-	int ret, next;
-	struct ipump_channel *ch;
-
-	guard(mutex)(&card->lock);
-	ch = ipump_channel_get(card, index);
-	if (IS_ERR(ch))
-		return PTR_ERR(ch);
-	/* the card clock is read under the lock: it orders every use */
-	now = ipump_clock_now(card);
-
-	req->reason = IPUMP_REASON_NONE;
-	ret = ipump_ch_lease_check(ch, req, now) ?:
-	      ipump_ch_gen_check(ch, req, generation);
-	if (ret)
-		return ret;
-	next = ipump_ch_next(ch, IPUMP_SM_RESUME);
-	if (next < 0)
-		return ipump_ch_refuse_state(ch, req, next);
-	ret = ipump_ch_read_cond(ch, &cond);
-	if (ret)
-		return ret;
-	if (cond & IPUMP_ALM_CARD_STOPS)
-		return ipump_ch_refuse_state(ch, req, -EBUSY);
-
-	ret = ipump_acct_start(ch, now) ?: ipump_ch_apply(ch, next, &flags);
-	if (ret) {
-		ch->tick_due = U64_MAX;
-		return ret;
-	}
-	ipump_card_event4(card, IPUMP_EVENT_RESUMED, ch->index, IPUMP_PRIO_INFO,
-			  flags, ch->generation, ch->rate_cmd, 0, 0);
-	ipump_ch_set_state(ch, next, IPUMP_CAUSE_COMMAND);
-	ipump_tick_schedule(ch, now);
-	return ipump_op_done(ch, 0);
+	return ipump_ch_deliver(card, index, req, generation, IPUMP_SM_RESUME,
+				IPUMP_EVENT_RESUMED);
 }
 
 int ipump_ch_stop(struct ipump_card *card, unsigned int index,
