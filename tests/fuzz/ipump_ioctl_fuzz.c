@@ -186,6 +186,7 @@ struct call {
 	unsigned int op;
 	unsigned int ch;
 	bool cdev_invalid;	/* a field the character device itself refuses */
+	bool core_invalid;	/* a value the core refuses (and logs) */
 	void *arg;
 };
 
@@ -238,6 +239,9 @@ static int do_call(struct worker *w, struct wslot *s, struct call *c)
 	}
 	if (!err && c->cdev_invalid)
 		fz_problem("%s %s ch %u: a request with a reserved/unused field set was accepted",
+			   s->name, ops[c->op].name, c->ch);
+	if (!err && c->core_invalid)
+		fz_problem("%s %s ch %u: a request with an unknown value was accepted",
 			   s->name, ops[c->op].name, c->ch);
 	if (!err && c->ch >= s->nch && c->op != OP_CARD_INFO &&
 	    c->op != OP_EVENT_MASK &&
@@ -469,7 +473,7 @@ static void fuzz_known(struct worker *w, struct wslot *s)
 		u.bolus.kind = fz_pct(r, 85) ? (uint32_t)fz_below(r, 2) :
 			       (uint32_t)fz_around(r, 1, 32);
 		if (u.bolus.kind > IPUMP_BOLUS_CLINICIAN)
-			c.cdev_invalid = true;
+			c.core_invalid = true;	/* refused by the core, logged */
 		if (u.bolus.kind != IPUMP_BOLUS_DEMAND || fz_pct(r, 10)) {
 			u.bolus.volume_nl = (uint32_t)fz_around(r, l.max_bolus_volume_nl, 32);
 			u.bolus.rate_nl_per_h = (uint32_t)fz_around(r, fz_pct(r, 50) ?
