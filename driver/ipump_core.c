@@ -1002,12 +1002,20 @@ static int __init ipump_init(void)
 		return ret;
 	}
 	ipump_debugfs_init();
+	ret = ipump_therapy_init();
+	if (ret)
+		goto err_debugfs;
 	ret = ipump_netlink_init();
-	if (ret) {
-		ipump_debugfs_exit();
-		class_unregister(&ipump_class);
-		ipump_cdev_exit();
-	}
+	if (ret)
+		goto err_therapy;
+	return 0;
+
+err_therapy:
+	ipump_therapy_exit();
+err_debugfs:
+	ipump_debugfs_exit();
+	class_unregister(&ipump_class);
+	ipump_cdev_exit();
 	return ret;
 }
 module_init(ipump_init);
@@ -1015,6 +1023,7 @@ module_init(ipump_init);
 static void __exit ipump_exit(void)
 {
 	ipump_netlink_exit();
+	ipump_therapy_exit();
 	ipump_debugfs_exit();
 	class_unregister(&ipump_class);
 	ipump_cdev_exit();

@@ -356,6 +356,10 @@ void ipump_cdev_card_init(struct ipump_card *card);
 void ipump_sysfs_init(void);
 void ipump_sysfs_card_groups(struct ipump_card *card);
 
+/* ipump_therapy.c: refuses system sleep while a channel delivers */
+int ipump_therapy_init(void);
+void ipump_therapy_exit(void);
+
 /* ipump_netlink.c */
 int ipump_netlink_init(void);
 void ipump_netlink_exit(void);

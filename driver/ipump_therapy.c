@@ -12,6 +12,7 @@
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/property.h>
+#include <linux/suspend.h>
 #include <linux/regmap.h>
 #include <linux/string.h>
 
@@ -159,7 +160,7 @@ static int ipump_acct_start(struct ipump_channel *ch, u64 now)
 static int ipump_acct_sample(struct ipump_channel *ch, u64 now)
 {
 	u64 delivered, delta, cmd;
-	u32 steps, air;
+	u32 steps, air, bolus;
 	int ret;
 
 	if (ch->tick_due == U64_MAX)
@@ -169,6 +170,15 @@ static int ipump_acct_sample(struct ipump_channel *ch, u64 now)
 	      ipump_ch_read(ch, IPUMP_CH_AIR, &air);
 	if (ret)
 		return ret;
+	if (ch->state == IPUMP_STATE_BOLUS) {
+		/* what a fault reports if the card falls silent before the end */
+		ret = ipump_ch_read(ch, IPUMP_CH_BOLUS_DELIVERED_NL, &bolus);
+		if (ret)
+			return ret;
+		if (bolus > ch->bolus_volume)
+			return ipump_ch_implausible(ch, "BOLUS_DELIVERED", bolus);
+		ch->bolus_delivered = bolus;
+	}
 
 	/* the counter only goes back during a back-off, which is not delivery */
 	delta = delivered >= ch->last_delivered ?
@@ -190,17 +200,78 @@ static int ipump_acct_sample(struct ipump_channel *ch, u64 now)
 	return 0;
 }
 
-static void ipump_update_wakeup(struct ipump_card *card)
+/* The first delivering channel of @card, or -1. Called under card->lock. */
+static int ipump_card_delivering(struct ipump_card *card)
 {
 	unsigned int i;
 
-	for (i = 0; i < card->num_channels; i++) {
-		if (ipump_delivering(card->ch[i].state)) {
-			__pm_stay_awake(card->wakeup);
-			return;
+	for (i = 0; i < card->num_channels; i++)
+		if (ipump_delivering(card->ch[i].state))
+			return i;
+	return -1;
+}
+
+static void ipump_update_wakeup(struct ipump_card *card)
+{
+	if (ipump_card_delivering(card) >= 0)
+		__pm_stay_awake(card->wakeup);
+	else
+		__pm_relax(card->wakeup);
+}
+
+/*
+ * A system sleep would stop the host kicking the card's watchdog, and so
+ * the motor, with nobody having decided to stop therapy. The wakeup
+ * source only counts for autosleep and the wakeup_count protocol; a plain
+ * write to /sys/power/state asks the notifiers, so refuse it here.
+ *
+ * ipump_sleeping is set before the cards are looked at and read under a
+ * card's lock by start and resume: a channel either is seen delivering
+ * here or is refused (-EBUSY) until the system has woken up.
+ */
+static bool ipump_sleeping;
+
+static int ipump_pm_notify(struct notifier_block *nb, unsigned long action,
+			   void *data)
+{
+	struct ipump_card *card;
+	u32 id = 0;
+	int ch;
+
+	if (action == PM_POST_SUSPEND || action == PM_POST_HIBERNATION)
+		WRITE_ONCE(ipump_sleeping, false);
+	if (action != PM_SUSPEND_PREPARE && action != PM_HIBERNATION_PREPARE)
+		return NOTIFY_DONE;
+	WRITE_ONCE(ipump_sleeping, true);
+	while ((card = ipump_card_get_next(&id))) {
+		scoped_guard(mutex, &card->lock)
+			ch = card->dead ? -1 : ipump_card_delivering(card);
+		if (ch >= 0)
+			dev_warn(&card->dev,
+				 "system sleep refused: channel %d is delivering\n",
+				 ch);
+		ipump_card_put(card);
+		if (ch >= 0) {
+			WRITE_ONCE(ipump_sleeping, false);
+			return notifier_from_errno(-EBUSY);
 		}
+		id++;
 	}
-	__pm_relax(card->wakeup);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ipump_pm_nb = {
+	.notifier_call = ipump_pm_notify,
+};
+
+int ipump_therapy_init(void)
+{
+	return register_pm_notifier(&ipump_pm_nb);
+}
+
+void ipump_therapy_exit(void)
+{
+	unregister_pm_notifier(&ipump_pm_nb);
 }
 
 /* Called by ipump_ch_set_state() after every change of state. */
@@ -1137,6 +1208,8 @@ static int ipump_ch_deliver(struct ipump_card *card, unsigned int index,
 	next = ipump_ch_next(ch, e);
 	if (next < 0)
 		return ipump_ch_refuse_state(ch, req, next);
+	if (READ_ONCE(ipump_sleeping))	/* the motor would stop in sleep */
+		return ipump_ch_refuse_state(ch, req, -EBUSY);
 	ret = ipump_ch_read_cond(ch, &cond);
 	if (ret)
 		return ret;
