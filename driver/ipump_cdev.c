@@ -114,9 +114,10 @@ static long ipump_ioctl_programme(struct ipump_file *f, unsigned int cmd,
 				       &pr.generation, &pr.programme);
 		break;
 	}
-	if (ret)
+	/* without a programme the generation still tells what to base one on */
+	if (ret && ret != -ENODATA)
 		return ret;
-	return copy_to_user(arg, &pr, sizeof(pr)) ? -EFAULT : 0;
+	return copy_to_user(arg, &pr, sizeof(pr)) ? -EFAULT : ret;
 }
 
 static long ipump_ioctl_cmd(struct ipump_file *f, unsigned int cmd,

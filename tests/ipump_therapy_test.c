@@ -447,6 +447,32 @@ TEST_F_TIMEOUT(pump, programme_generation, 120)
 	st = status(_metadata, self->fd, 1);
 	EXPECT_EQ(IPUMP_STATE_IDLE, st.state);
 	EXPECT_EQ(0, st.generation);
+	/* no programme yet: ENODATA, and the generation to base one on */
+	g = 99;
+	EXPECT_EQ(-ENODATA, get_prog(self->fd, 1, &g, &got));
+	EXPECT_EQ(0, g);
+
+	/* CLEAR: on a stale generation refused; then no programme, gen 5 */
+	EXPECT_EQ(-ESTALE, chcmd(self->fd, IPUMP_IOC_CLEAR, 0, 0, 3));
+	EXPECT_EQ(IPUMP_STATE_PROGRAMMED, status(_metadata, self->fd, 0).state);
+	ASSERT_EQ(0, chcmd(self->fd, IPUMP_IOC_CLEAR, 0, 0, 4));
+	st = status(_metadata, self->fd, 0);
+	EXPECT_EQ(IPUMP_STATE_IDLE, st.state);
+	EXPECT_EQ(5, st.generation);
+	g = 0;
+	EXPECT_EQ(-ENODATA, get_prog(self->fd, 0, &g, &got));
+	EXPECT_EQ(5, g);
+	/* a start without a programme is refused */
+	ASSERT_EQ(0, acquire(self->fd, 0, LEASE_MS));
+	EXPECT_EQ(-EINVAL, start_ch(self->fd, 0, 5));
+	/* the generation read back is the one a new programme is based on */
+	ASSERT_EQ(0, set_prog(self->fd, 0, &g, &p));
+	EXPECT_EQ(6, g);
+	/* delivering, the programme cannot be cleared */
+	ASSERT_EQ(0, start_ch(self->fd, 0, 6));
+	EXPECT_EQ(-EBUSY, chcmd(self->fd, IPUMP_IOC_CLEAR, 0, 0, 6));
+	EXPECT_EQ(IPUMP_STATE_RUNNING, status(_metadata, self->fd, 0).state);
+	ASSERT_EQ(0, stop_ch(self->fd, 0));
 }
 
 /* ---- 2. write permission and the console lease ---- */
@@ -907,6 +933,49 @@ TEST_F_TIMEOUT(pump, bolus_cancel_reports_counted_volume, 120)
 	/* nothing left to cancel */
 	EXPECT_EQ(-EINVAL, bolus_cancel(fd2, 0, &result));
 	close(fd2);
+}
+
+/*
+ * The card stops answering during a bolus: the bolus ends with cause
+ * FAULT, the last volume the card counted, and "not delivered" unknown
+ * (IPUMP_NONE_U64), never the requested volume assumed delivered.
+ */
+TEST_F_TIMEOUT(pump, bolus_outcome_uncertain_when_card_mute, 120)
+{
+	struct ipump_programme p = prog_basal(IPUMP_ROUTE_INTRAVENOUS, 1 * NL_PER_ML, 0);
+	struct ipump_channel_status st;
+	const struct ipump_event *e, *req;
+
+	program_and_start(_metadata, self, 0, &p);
+	ASSERT_EQ(0, bolus(self->fd, 0, IPUMP_BOLUS_CLINICIAN, 1 * NL_PER_ML, 10 * NL_PER_ML));
+	run_ms(_metadata, self, 60000);
+	st = status(_metadata, self->fd, 0);
+	ASSERT_EQ(IPUMP_STATE_BOLUS, st.state);
+	ASSERT_EQ(166650, st.bolus_delivered_nl);
+
+	self->lease_fd[0] = -1;		/* no renewal while the card is mute */
+	knob(_metadata, self, -1, "io_fail_every", 1);
+	advance(_metadata, self, 3000);
+	knob(_metadata, self, -1, "io_fail_every", 0);
+	st = status(_metadata, self->fd, 0);
+	EXPECT_EQ(IPUMP_STATE_FAULT, st.state);
+	EXPECT_TRUE(st.alarms & BIT64(IPUMP_ALARM_COMMUNICATION));
+
+	events(_metadata, self);
+	req = find_ev(self, IPUMP_EVENT_BOLUS_REQUESTED);
+	ASSERT_NE(NULL, req);
+	e = find_ev(self, IPUMP_EVENT_BOLUS_CANCELLED);
+	ASSERT_NE(NULL, e) TH_LOG("no BOLUS_CANCELLED record for the mute card");
+	EXPECT_EQ(req->seq, e->value[0]);
+	EXPECT_EQ(IPUMP_CAUSE_FAULT, e->value[1]);
+	/* the last count read, at most one delivery tick (1 s) old */
+	EXPECT_GE(166650, e->value[2]);
+	EXPECT_LE(166650 - 2800, e->value[2]);
+	EXPECT_EQ(IPUMP_NONE_U64, e->value[3]);	/* unknown, not 1 mL - x */
+	EXPECT_EQ(NULL, find_ev(self, IPUMP_EVENT_BOLUS_COMPLETED));
+	ksft_print_msg("bolus with the card mute: last counted %llu nL, not delivered %s\n",
+		       (unsigned long long)e->value[2],
+		       e->value[3] == IPUMP_NONE_U64 ? "unknown" : "a number");
 }
 
 /* ---- 8. alarms: door, acknowledgement, explicit restart; reservoir low ---- */
@@ -1667,6 +1736,125 @@ TEST_F_TIMEOUT(pump, stop_always_works, 120)
 	close(other);
 }
 
+/* ---- titration: a running channel's rate, on its generation ---- */
+
+static int titrate(int fd, unsigned int ch, __u64 *gen,
+		   const struct ipump_programme *p)
+{
+	struct ipump_programme_req req;
+	int err;
+
+	memset(&req, 0, sizeof(req));
+	req.channel = ch;
+	req.generation = *gen;
+	req.programme = *p;
+	err = ipt_ioctl(fd, IPUMP_IOC_TITRATE, &req);
+	if (!err)
+		*gen = req.generation;
+	return err;
+}
+
+TEST_F_TIMEOUT(pump, titrate_running_and_paused, 120)
+{
+	struct ipump_programme p = prog_basal(IPUMP_ROUTE_INTRAVENOUS, 1 * NL_PER_ML, 0);
+	struct ipump_programme q, bad;
+	struct ipump_channel_status st;
+	const struct ipump_event *e;
+	__u64 gen, g, d0;
+	int fd2;
+
+	/* nothing delivering: a titration is refused, the programme stays */
+	gen = 0;
+	ASSERT_EQ(0, set_prog(self->fd, 0, &gen, &p));
+	ASSERT_EQ(0, acquire(self->fd, 0, LEASE_MS));
+	q = p;
+	q.basal_rate_nl_per_h = 2 * NL_PER_ML;
+	g = gen;
+	EXPECT_EQ(-EINVAL, titrate(self->fd, 0, &g, &q));
+	EXPECT_EQ(gen, status(_metadata, self->fd, 0).generation);
+
+	self->lease_fd[0] = self->fd;
+	ASSERT_EQ(0, start_ch(self->fd, 0, gen));
+	drain(_metadata, self);
+
+	/* 1 -> 2 mL/h: a new generation, the card runs it, RATE_CHANGED */
+	g = gen;
+	ASSERT_EQ(0, titrate(self->fd, 0, &g, &q));
+	EXPECT_EQ(gen + 1, g);
+	st = status(_metadata, self->fd, 0);
+	EXPECT_EQ(IPUMP_STATE_RUNNING, st.state);
+	EXPECT_EQ(2 * NL_PER_ML, st.rate_nl_per_h);
+	EXPECT_EQ(g, st.generation);
+	events(_metadata, self);
+	e = find_ev(self, IPUMP_EVENT_RATE_CHANGED);
+	ASSERT_NE(NULL, e);
+	EXPECT_EQ(g, e->value[0]);
+	EXPECT_EQ(2 * NL_PER_ML, e->value[1]);
+	EXPECT_EQ(1 * NL_PER_ML, e->value[2]);
+	d0 = st.delivered_nl;
+	run_ms(_metadata, self, 36000);		/* 20000 nL at 2 mL/h */
+	st = status(_metadata, self->fd, 0);
+	EXPECT_LE(d0 + 19975, st.delivered_nl);
+	EXPECT_GE(d0 + 20025, st.delivered_nl);
+	gen = g;
+
+	/* on the old generation: ESTALE, the rate stays */
+	bad = q;
+	bad.basal_rate_nl_per_h = 3 * NL_PER_ML;
+	g = gen - 1;
+	EXPECT_EQ(-ESTALE, titrate(self->fd, 0, &g, &bad));
+	/* above the maximum rate: ERANGE, logged with its reason */
+	drain(_metadata, self);
+	bad.basal_rate_nl_per_h = 25 * NL_PER_ML + 1;
+	g = gen;
+	EXPECT_EQ(-ERANGE, titrate(self->fd, 0, &g, &bad));
+	expect_refused(_metadata, self, 0, ERANGE, IPUMP_REASON_RATE_HIGH);
+	/* the route cannot change while delivering */
+	drain(_metadata, self);
+	bad = q;
+	bad.route = IPUMP_ROUTE_SUBCUTANEOUS;
+	g = gen;
+	EXPECT_EQ(-EINVAL, titrate(self->fd, 0, &g, &bad));
+	expect_refused(_metadata, self, 0, EINVAL, IPUMP_REASON_ROUTE_CHANGE);
+	/* another console without the lease */
+	fd2 = open(self->c.dev, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	bad = q;
+	bad.basal_rate_nl_per_h = 3 * NL_PER_ML;
+	g = gen;
+	EXPECT_EQ(-EPERM, titrate(fd2, 0, &g, &bad));
+	close(fd2);
+	st = status(_metadata, self->fd, 0);
+	EXPECT_EQ(gen, st.generation);
+	EXPECT_EQ(2 * NL_PER_ML, st.rate_nl_per_h);
+
+	/* during a bolus: EBUSY */
+	ASSERT_EQ(0, bolus(self->fd, 0, IPUMP_BOLUS_CLINICIAN, 100000, 10 * NL_PER_ML));
+	g = gen;
+	EXPECT_EQ(-EBUSY, titrate(self->fd, 0, &g, &bad));
+	EXPECT_EQ(IPUMP_STATE_BOLUS, status(_metadata, self->fd, 0).state);
+	run_until(_metadata, self, 0, IPUMP_STATE_RUNNING, -1, 1000, 60000);
+	EXPECT_EQ(2 * NL_PER_ML, status(_metadata, self->fd, 0).rate_nl_per_h);
+
+	/* paused: the new rate is taken and runs on resume */
+	ASSERT_EQ(0, pause_ch(self->fd, 0));
+	g = gen;
+	ASSERT_EQ(0, titrate(self->fd, 0, &g, &bad));
+	EXPECT_EQ(gen + 1, g);
+	st = status(_metadata, self->fd, 0);
+	EXPECT_EQ(IPUMP_STATE_PAUSED, st.state);
+	EXPECT_EQ(0, st.rate_nl_per_h);
+	/* resume on the old generation: ESTALE; on the new one: 3 mL/h */
+	EXPECT_EQ(-ESTALE, chcmd(self->fd, IPUMP_IOC_RESUME, 0, 0, gen));
+	ASSERT_EQ(0, chcmd(self->fd, IPUMP_IOC_RESUME, 0, 0, g));
+	st = status(_metadata, self->fd, 0);
+	EXPECT_EQ(IPUMP_STATE_RUNNING, st.state);
+	EXPECT_EQ(3 * NL_PER_ML, st.rate_nl_per_h);
+	/* resume when not paused: EINVAL */
+	EXPECT_EQ(-EINVAL, chcmd(self->fd, IPUMP_IOC_RESUME, 0, 0, g));
+	ASSERT_EQ(0, stop_ch(self->fd, 0));
+}
+
 /* ---- exact delivery ---- */
 
 TEST_F_TIMEOUT(pump, delivery_exact_one_hour, 300)
@@ -1942,6 +2130,47 @@ TEST_F_TIMEOUT(pump, wakeup_source_held_while_delivering, 60)
 	EXPECT_LT(0, wakeup_active_ms(_metadata, dir));
 	ASSERT_EQ(0, stop_ch(self->fd, 0));
 	EXPECT_EQ(0, wakeup_active_ms(_metadata, dir));
+}
+
+/*
+ * A plain write to /sys/power/state while a channel delivers is refused
+ * (EBUSY) and the channel keeps running; a start is not slipped in while
+ * the system goes to sleep; stopped, the system may sleep. pm_test
+ * "freezer" (CONFIG_PM_DEBUG, on in every kernel the tests run on) goes as
+ * far as freezing the tasks and comes back, so the VM does not sleep.
+ */
+#define PM_TEST		"/sys/power/pm_test"
+#define PM_TEST_DELAY	"/sys/module/suspend/parameters/pm_test_delay"
+
+TEST_F_TIMEOUT(pump, system_sleep_refused_while_delivering, 120)
+{
+	struct ipump_programme p = prog_basal(IPUMP_ROUTE_INTRAVENOUS,
+					      1 * NL_PER_ML, 0);
+	struct ipump_channel_status st;
+	int err;
+
+	ASSERT_EQ(0, ipt_write_str(PM_TEST, "freezer"))
+		TH_LOG("%s: the kernel needs CONFIG_PM_DEBUG for this test", PM_TEST);
+	ASSERT_EQ(0, ipt_write_ll(PM_TEST_DELAY, 0));
+	program_and_start(_metadata, self, 0, &p);
+	drain(_metadata, self);
+
+	err = ipt_write_str("/sys/power/state", "freeze");
+	EXPECT_EQ(-EBUSY, err) TH_LOG("sleep while delivering: %s", strerror(-err));
+	st = status(_metadata, self->fd, 0);
+	EXPECT_EQ(IPUMP_STATE_RUNNING, st.state);
+	EXPECT_EQ(1 * NL_PER_ML, st.rate_nl_per_h);
+	run_ms(_metadata, self, 36000);	/* 10000 nL at 1 mL/h */
+	EXPECT_LE(st.delivered_nl + 9975, status(_metadata, self->fd, 0).delivered_nl);
+
+	ASSERT_EQ(0, stop_ch(self->fd, 0));
+	err = ipt_write_str("/sys/power/state", "freeze");
+	EXPECT_EQ(0, err) TH_LOG("sleep with every channel stopped: %s", strerror(-err));
+	/* after the sleep, therapy starts again as before */
+	ASSERT_EQ(0, start_ch(self->fd, 0, st.generation));
+	EXPECT_EQ(IPUMP_STATE_RUNNING, status(_metadata, self->fd, 0).state);
+	ASSERT_EQ(0, stop_ch(self->fd, 0));
+	EXPECT_EQ(0, ipt_write_str(PM_TEST, "none"));
 }
 
 TEST_HARNESS_MAIN
