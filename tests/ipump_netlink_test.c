@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -285,10 +286,14 @@ static int nl_cmd(struct inl_sock *s, const struct inl_family *f, __u8 cmd,
 #define do_release(s, f, card, ch, e) \
 	nl_cmd(s, f, IPUMP_CMD_LEASE_RELEASE, card, ch, -1, 0, 0, e, NULL)
 
-/* PROGRAMME_SET based on *gen; on success the reply's GENERATION in *gen. */
-static int prog_set(struct inl_sock *s, const struct inl_family *f, __u32 card,
-		    __u32 ch, __u64 *gen, const struct ipump_programme *p,
-		    struct inl_ext *e, struct offs *o)
+/*
+ * PROGRAMME_SET or TITRATE (@cmd) based on *gen; on success the reply's
+ * GENERATION in *gen.
+ */
+static int prog_cmd(struct inl_sock *s, const struct inl_family *f, __u8 cmd,
+		    __u32 card, __u32 ch, __u64 *gen,
+		    const struct ipump_programme *p, struct inl_ext *e,
+		    struct offs *o)
 {
 	const struct nlattr *tb[IPUMP_A_MAX + 1];
 	struct offs local;
@@ -297,7 +302,7 @@ static int prog_set(struct inl_sock *s, const struct inl_family *f, __u32 card,
 
 	if (!o)
 		o = &local;
-	req_ch(&m, f, IPUMP_CMD_PROGRAMME_SET, card, ch, o);
+	req_ch(&m, f, cmd, card, ch, o);
 	o->generation = inl_put_u64(&m, IPUMP_A_GENERATION, *gen);
 	o->nest = put_fields(&m, IPUMP_A_PROGRAMME, prog_fields,
 			     ARRAY_LEN(prog_fields), p, 0);
@@ -313,6 +318,11 @@ static int prog_set(struct inl_sock *s, const struct inl_family *f, __u32 card,
 	*gen = inl_get_u64(tb[IPUMP_A_GENERATION]);
 	return 0;
 }
+
+#define prog_set(s, f, card, ch, gen, p, e, o) \
+	prog_cmd(s, f, IPUMP_CMD_PROGRAMME_SET, card, ch, gen, p, e, o)
+#define titrate(s, f, card, ch, gen, p, e, o) \
+	prog_cmd(s, f, IPUMP_CMD_TITRATE, card, ch, gen, p, e, o)
 
 static int chan_get(struct inl_sock *s, const struct inl_family *f, __u32 card,
 		    __u32 ch, struct chan *c, struct inl_ext *e)
@@ -748,6 +758,179 @@ TEST_F_TIMEOUT(nl, stale_generation, 120)
 	EXPECT_EQ(0, do_release(&self->s, &self->fam, self->card, 0, &e));
 }
 
+/* A clinician bolus (@vol, @rate) or, with @vol 0, a PCA demand. */
+static int nl_bolus(struct inl_sock *s, const struct inl_family *f, __u32 card,
+		    __u32 ch, __u32 vol, __u32 rate, struct inl_ext *e)
+{
+	struct inl_msg m;
+
+	req_ch(&m, f, IPUMP_CMD_BOLUS, card, ch, NULL);
+	inl_put_u32(&m, IPUMP_A_BOLUS_KIND,
+		    vol ? IPUMP_BOLUS_CLINICIAN : IPUMP_BOLUS_DEMAND);
+	if (vol) {
+		inl_put_u32(&m, IPUMP_A_BOLUS_VOLUME_NL, vol);
+		inl_put_u32(&m, IPUMP_A_BOLUS_RATE_NL_PER_H, rate);
+	}
+	return inl_transact(s, &m, NULL, 0, e);
+}
+
+/* BOLUS_CANCEL: the volume the card counted in *result_nl. */
+static int nl_bolus_cancel(struct inl_sock *s, const struct inl_family *f,
+			   __u32 card, __u32 ch, __u64 *result_nl,
+			   struct inl_ext *e)
+{
+	const struct nlattr *tb[IPUMP_A_MAX + 1];
+	struct inl_msg m;
+	int ret;
+
+	req_ch(&m, f, IPUMP_CMD_BOLUS_CANCEL, card, ch, NULL);
+	ret = inl_transact(s, &m, reply, sizeof(reply), e);
+	if (ret)
+		return ret;
+	if (inl_genl_parse((struct nlmsghdr *)reply, tb, IPUMP_A_MAX) ||
+	    !tb[IPUMP_A_RESULT_NL])
+		return -EBADMSG;
+	*result_nl = inl_get_u64(tb[IPUMP_A_RESULT_NL]);
+	return 0;
+}
+
+/* Renews channel 0's lease (period LEASE_MS), then advances @ms <= LEASE_MS. */
+static void advance_ms(MD, FIXTURE_DATA(nl) *self, unsigned long long ms)
+{
+	struct inl_ext e;
+	int err;
+
+	ASSERT_EQ(0, do_renew(&self->s, &self->fam, self->card, 0, &e));
+	err = ipt_advance(&self->c, ms);
+	ASSERT_EQ(0, err) TH_LOG("advance %llu ms: %s", ms, strerror(-err));
+}
+
+/*
+ * Every therapy command over netlink, good path and a refusal each:
+ * titrate, bolus and its cancel, pause, resume, audio pause, ack, clear.
+ */
+TEST_F_TIMEOUT(nl, therapy_commands, 120)
+{
+	struct ipump_programme p = prog_basal(IPUMP_ROUTE_INTRAVENOUS, 1 * NL_PER_ML);
+	struct ipump_programme q = p, bad;
+	__u64 gen = 0, g, result = 0;
+	struct inl_ext e;
+	struct offs o;
+	struct chan c;
+	int ret;
+
+	ASSERT_EQ(0, prog_set(&self->s, &self->fam, self->card, 0, &gen, &p, &e, NULL));
+	ASSERT_EQ(0, do_acquire(&self->s, &self->fam, self->card, 0, &e));
+	ASSERT_EQ(0, do_start(&self->s, &self->fam, self->card, 0, gen, &e))
+		TH_LOG("START: %s", e.msg);
+
+	/* TITRATE 1 -> 2 mL/h: the reply's generation, the card's rate */
+	q.basal_rate_nl_per_h = 2 * NL_PER_ML;
+	g = gen;
+	ret = titrate(&self->s, &self->fam, self->card, 0, &g, &q, &e, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("TITRATE: %s: %s", strerror(-ret), e.msg);
+	EXPECT_EQ(gen + 1, g);
+	gen = g;
+	ASSERT_EQ(0, chan_get(&self->s, &self->fam, self->card, 0, &c, &e));
+	EXPECT_EQ(IPUMP_STATE_RUNNING, c.state);
+	EXPECT_EQ(2 * NL_PER_ML, c.rate);
+	EXPECT_EQ(gen, c.generation);
+	EXPECT_EQ(0, memcmp(&q, &c.prog, sizeof(q)));
+	/* a titration may not change the route: refused with its reason */
+	bad = q;
+	bad.route = IPUMP_ROUTE_SUBCUTANEOUS;
+	g = gen;
+	ret = titrate(&self->s, &self->fam, self->card, 0, &g, &bad, &e, &o);
+	expect_refusal(_metadata, "TITRATE changing the route", ret, &e, -EINVAL,
+		       NULL, IPUMP_REASON_ROUTE_CHANGE, 0);
+	/* nor run on a stale generation */
+	bad = q;
+	bad.basal_rate_nl_per_h = 3 * NL_PER_ML;
+	g = gen - 1;
+	ret = titrate(&self->s, &self->fam, self->card, 0, &g, &bad, &e, &o);
+	expect_refusal(_metadata, "TITRATE on a stale generation", ret, &e, -ESTALE,
+		       "based on a stale programme generation",
+		       IPUMP_REASON_GENERATION, o.generation);
+
+	/* a PCA demand on a programme without PCA: refused */
+	ret = nl_bolus(&self->s, &self->fam, self->card, 0, 0, 0, &e);
+	expect_refusal(_metadata, "demand without PCA", ret, &e, -EINVAL, NULL,
+		       IPUMP_REASON_PCA_FIELDS, 0);
+	/* a clinician bolus of 1 mL at 10 mL/h, cancelled after 60 s */
+	ret = nl_bolus(&self->s, &self->fam, self->card, 0, 1 * NL_PER_ML,
+		       10 * NL_PER_ML, &e);
+	ASSERT_EQ(0, ret) TH_LOG("BOLUS: %s: %s", strerror(-ret), e.msg);
+	ASSERT_EQ(0, chan_get(&self->s, &self->fam, self->card, 0, &c, &e));
+	EXPECT_EQ(IPUMP_STATE_BOLUS, c.state);
+	EXPECT_EQ(10 * NL_PER_ML, c.rate);
+	advance_ms(_metadata, self, 60000);
+	ASSERT_EQ(0, nl_bolus_cancel(&self->s, &self->fam, self->card, 0, &result, &e));
+	EXPECT_EQ(166650, result);	/* 6666 steps of 25 nL */
+	ASSERT_EQ(0, chan_get(&self->s, &self->fam, self->card, 0, &c, &e));
+	EXPECT_EQ(IPUMP_STATE_RUNNING, c.state);
+	EXPECT_EQ(2 * NL_PER_ML, c.rate);
+	ret = nl_bolus_cancel(&self->s, &self->fam, self->card, 0, &result, &e);
+	expect_refusal(_metadata, "BOLUS_CANCEL without a bolus", ret, &e,
+		       -EINVAL, NULL, IPUMP_REASON_STATE, 0);
+
+	/* PAUSE, then RESUME: stale refused, current runs the titrated rate */
+	ASSERT_EQ(0, nl_cmd(&self->s, &self->fam, IPUMP_CMD_PAUSE, self->card, 0,
+			    -1, 0, 0, &e, NULL));
+	ASSERT_EQ(0, chan_get(&self->s, &self->fam, self->card, 0, &c, &e));
+	EXPECT_EQ(IPUMP_STATE_PAUSED, c.state);
+	EXPECT_EQ(0, c.rate);
+	ret = nl_cmd(&self->s, &self->fam, IPUMP_CMD_RESUME, self->card, 0,
+		     (long long)gen - 1, 0, 0, &e, &o);
+	expect_refusal(_metadata, "RESUME on a stale generation", ret, &e, -ESTALE,
+		       "based on a stale programme generation",
+		       IPUMP_REASON_GENERATION, o.generation);
+	ASSERT_EQ(0, nl_cmd(&self->s, &self->fam, IPUMP_CMD_RESUME, self->card, 0,
+			    (long long)gen, 0, 0, &e, NULL)) TH_LOG("RESUME: %s", e.msg);
+	ASSERT_EQ(0, chan_get(&self->s, &self->fam, self->card, 0, &c, &e));
+	EXPECT_EQ(IPUMP_STATE_RUNNING, c.state);
+	EXPECT_EQ(2 * NL_PER_ML, c.rate);
+	ret = nl_cmd(&self->s, &self->fam, IPUMP_CMD_RESUME, self->card, 0,
+		     (long long)gen, 0, 0, &e, NULL);
+	expect_refusal(_metadata, "RESUME when running", ret, &e, -EINVAL, NULL,
+		       IPUMP_REASON_STATE, 0);
+
+	/* the door opens: the channel stops on the alarm; audio pause, ack */
+	ASSERT_EQ(0, ipt_knob_set(&self->c, 0, "door_open", 1));
+	advance_ms(_metadata, self, 1000);
+	ASSERT_EQ(0, chan_get(&self->s, &self->fam, self->card, 0, &c, &e));
+	EXPECT_EQ(IPUMP_STATE_ALARM_STOPPED, c.state);
+	EXPECT_TRUE(c.alarms & (1ULL << IPUMP_ALARM_DOOR_OPEN));
+	ret = nl_cmd(&self->s, &self->fam, IPUMP_CMD_AUDIO_PAUSE, self->card, 0,
+		     -1, IPUMP_A_DURATION_MS, 120001, &e, &o);
+	EXPECT_EQ(-ERANGE, ret) TH_LOG("audio pause 120001 ms: %s", e.msg);
+	EXPECT_TRUE(e.has_offs && e.offs == (__u32)o.extra);
+	ASSERT_EQ(0, nl_cmd(&self->s, &self->fam, IPUMP_CMD_AUDIO_PAUSE, self->card,
+			    0, -1, IPUMP_A_DURATION_MS, 120000, &e, NULL))
+		TH_LOG("AUDIO_PAUSE: %s", e.msg);
+	ASSERT_EQ(0, ipt_knob_set(&self->c, 0, "door_open", 0));
+	ASSERT_EQ(0, nl_cmd(&self->s, &self->fam, IPUMP_CMD_ACK, self->card, 0,
+			    -1, 0, 0, &e, NULL)) TH_LOG("ACK: %s", e.msg);
+	advance_ms(_metadata, self, 1000);
+	ASSERT_EQ(0, chan_get(&self->s, &self->fam, self->card, 0, &c, &e));
+	EXPECT_FALSE(c.alarms & (1ULL << IPUMP_ALARM_DOOR_OPEN));
+	EXPECT_NE(IPUMP_STATE_RUNNING, c.state);	/* no restart by itself */
+
+	/* CLEAR: stale refused; then no programme, a new generation */
+	EXPECT_EQ(0, do_stop(&self->s, &self->fam, self->card, 0, &e));
+	ret = nl_cmd(&self->s, &self->fam, IPUMP_CMD_CLEAR, self->card, 0,
+		     (long long)gen - 1, 0, 0, &e, &o);
+	expect_refusal(_metadata, "CLEAR on a stale generation", ret, &e, -ESTALE,
+		       "based on a stale programme generation",
+		       IPUMP_REASON_GENERATION, o.generation);
+	ASSERT_EQ(0, nl_cmd(&self->s, &self->fam, IPUMP_CMD_CLEAR, self->card, 0,
+			    (long long)gen, 0, 0, &e, NULL)) TH_LOG("CLEAR: %s", e.msg);
+	ASSERT_EQ(0, chan_get(&self->s, &self->fam, self->card, 0, &c, &e));
+	EXPECT_EQ(IPUMP_STATE_IDLE, c.state);
+	EXPECT_FALSE(c.has_prog);
+	EXPECT_EQ(gen + 1, c.st_generation);
+	EXPECT_EQ(0, do_release(&self->s, &self->fam, self->card, 0, &e));
+}
+
 /* The generation of channel 0 (the programme must still be the one loaded). */
 static __u64 current_gen(MD, FIXTURE_DATA(nl) *self)
 {
@@ -964,7 +1147,7 @@ TEST_F_TIMEOUT(nl, lease_per_socket, 120)
 
 /* ---- 4. the monitor group and the log dump */
 
-#define EVMAX	1024
+#define EVMAX	4096
 
 struct evlist {
 	__u32 card;
@@ -1208,6 +1391,8 @@ TEST_F_TIMEOUT(nl, monitor_and_log_dump, 180)
  * sequence number + 1, then the queued monitor messages skipping those
  * already seen) gives every record exactly once, without a gap.
  */
+#define BURST	3000
+
 TEST_F_TIMEOUT(nl, monitor_overflow_recovery, 180)
 {
 	static char buf[INL_RX_MAX] __attribute__((aligned(8)));
@@ -1227,11 +1412,11 @@ TEST_F_TIMEOUT(nl, monitor_overflow_recovery, 180)
 	start = log_next_seq(_metadata, self);
 	last = start - 1;		/* nothing of this stream seen yet */
 
-	/* a burst no small queue holds: 200 STOPPED records */
-	for (i = 0; i < 200; i++)
+	/* a burst no small queue holds (the log, 4096 records, does) */
+	for (i = 0; i < BURST; i++)
 		ASSERT_EQ(0, do_stop(&self->s, &self->fam, self->card, i % NCH, &e));
 	end = log_next_seq(_metadata, self);
-	ASSERT_EQ(start + 200, end);
+	ASSERT_EQ(start + BURST, end);
 
 	memset(&got, 0, sizeof(got));
 	got.card = self->card;
@@ -1271,8 +1456,8 @@ TEST_F_TIMEOUT(nl, monitor_overflow_recovery, 180)
 			last = ev.seq;
 		}
 	}
-	TH_LOG("overflow: %d ENOBUFS, %d records from LOG_GET, %d monitor messages skipped as seen, %d records in all",
-	       enobufs, refills, skipped, got.n);
+	TH_LOG("overflow: burst of %d records, %d ENOBUFS, %d records from LOG_GET, %d monitor messages skipped as seen, %d records in all, %d gaps",
+	       BURST, enobufs, refills, skipped, got.n, (int)(end - start) - got.n);
 	EXPECT_LT(0, enobufs) TH_LOG("the queue never overflowed: the test proves nothing");
 	EXPECT_LT(0, refills);
 	/* every record of the burst exactly once, in order */
@@ -1326,6 +1511,28 @@ static int in_child_without(__u64 drop, int (*fn)(void *), void *arg)
 			if ((drop & BIT64(cap)) &&
 			    (data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)))
 				_exit(103);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* Runs @fn in a child as uid/gid 65534 (no capabilities left): its status. */
+static int in_child_as_nobody(int (*fn)(void *), void *arg)
+{
+	int st;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(104);
+		if (geteuid() != 65534 || !setuid(0))
+			_exit(105);
 		_exit(fn(arg));
 	}
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
@@ -1484,6 +1691,10 @@ TEST_F_TIMEOUT(nl, privileges, 120)
 	a.unix_fd = -1;
 	EXPECT_EQ(0, in_child_without(BIT64(CAP_NET_ADMIN) | BIT64(CAP_SYS_ADMIN),
 				      unprivileged_child, &a));
+	ASSERT_EQ(0, chan_get(&self->s, &self->fam, self->card, 0, &c, &e));
+	EXPECT_EQ(IPUMP_STATE_RUNNING, c.state);
+	/* the same as a non-root user (uid 65534) */
+	EXPECT_EQ(0, in_child_as_nobody(unprivileged_child, &a));
 	ASSERT_EQ(0, chan_get(&self->s, &self->fam, self->card, 0, &c, &e));
 	EXPECT_EQ(IPUMP_STATE_RUNNING, c.state);
 
