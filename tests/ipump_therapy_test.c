@@ -1736,6 +1736,68 @@ TEST_F_TIMEOUT(pump, stop_always_works, 120)
 	close(other);
 }
 
+/*
+ * Each card condition that stops a channel: raised at its priority, the
+ * channel alarm-stopped at rate 0, the alarm latched after the condition
+ * is gone until acknowledged, and no restart by itself.
+ */
+static const struct {
+	const char *knob;
+	long long on, off;
+	unsigned int alarm;
+} stopping_alarms[] = {
+	{ "occlusion_up", 1, 0, IPUMP_ALARM_OCCLUSION_UP },
+	{ "stall", 1, 0, IPUMP_ALARM_MOTOR_STALL },
+	{ "free_flow_nl_per_h", 100000, 0, IPUMP_ALARM_FREE_FLOW },
+	{ "reservoir_nl", 0, 5 * NL_PER_ML, IPUMP_ALARM_RESERVOIR_EMPTY },
+	{ "door_open", 1, 0, IPUMP_ALARM_DOOR_OPEN },
+};
+
+TEST_F_TIMEOUT(pump, stopping_alarms_priority_latch_no_restart, 120)
+{
+	struct ipump_programme p = prog_basal(IPUMP_ROUTE_INTRAVENOUS, 1 * NL_PER_ML, 0);
+	struct ipump_channel_status st;
+	const struct ipump_event *e;
+	unsigned int i, a;
+	long long t;
+	__u64 gen;
+
+	gen = program_and_start(_metadata, self, 0, &p);
+	ASSERT_EQ(0, stop_ch(self->fd, 0));
+	for (i = 0; i < ARRAY_SIZE(stopping_alarms); i++) {
+		a = stopping_alarms[i].alarm;
+		ASSERT_EQ(0, start_ch(self->fd, 0, gen)) TH_LOG("%s", stopping_alarms[i].knob);
+		run_ms(_metadata, self, 1000);
+		drain(_metadata, self);
+		knob(_metadata, self, 0, stopping_alarms[i].knob, stopping_alarms[i].on);
+		t = run_until(_metadata, self, 0, -1, a, 100, 10000);
+		ASSERT_LE(0, t) TH_LOG("%s: alarm %u not raised within 10 s",
+				       stopping_alarms[i].knob, a);
+		run_ms(_metadata, self, 100);
+		st = status(_metadata, self->fd, 0);
+		EXPECT_EQ(IPUMP_STATE_ALARM_STOPPED, st.state) TH_LOG("%s", stopping_alarms[i].knob);
+		EXPECT_EQ(0, st.rate_nl_per_h);
+		EXPECT_EQ(IPUMP_PRIO_HIGH, st.priority);
+		events(_metadata, self);
+		e = ipt_find_alarm(self->ev, self->nev, a, 0);
+		ASSERT_NE(NULL, e) TH_LOG("%s: no ALARM_RAISED record", stopping_alarms[i].knob);
+		EXPECT_EQ(IPUMP_PRIO_HIGH, e->priority);
+		/* the condition goes: the alarm stays until acknowledged */
+		knob(_metadata, self, 0, stopping_alarms[i].knob, stopping_alarms[i].off);
+		run_ms(_metadata, self, 2000);
+		st = status(_metadata, self->fd, 0);
+		EXPECT_TRUE(st.alarms & BIT64(a)) TH_LOG("%s: not latched", stopping_alarms[i].knob);
+		EXPECT_EQ(IPUMP_STATE_ALARM_STOPPED, st.state);
+		ASSERT_EQ(0, ack_ch(self->fd, 0));
+		run_ms(_metadata, self, 1000);
+		st = status(_metadata, self->fd, 0);
+		EXPECT_FALSE(st.alarms & BIT64(a)) TH_LOG("%s: still raised after ack",
+							   stopping_alarms[i].knob);
+		EXPECT_EQ(IPUMP_STATE_PROGRAMMED, st.state) TH_LOG("%s", stopping_alarms[i].knob);
+		EXPECT_EQ(0, st.rate_nl_per_h);
+	}
+}
+
 /* ---- titration: a running channel's rate, on its generation ---- */
 
 static int titrate(int fd, unsigned int ch, __u64 *gen,
