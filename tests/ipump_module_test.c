@@ -5,13 +5,19 @@
  * metadata a distribution needs.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/ipump.h>
+
 #include "kselftest_harness.h"
+#include "ipump_test_lib.h"
+#include "ipump_nl_lib.h"
 
 /* In load order: later modules depend on earlier ones. */
 static const char *const ipump_modules[] = { "ipump", "ipump_sim", "ipump_spi" };
@@ -113,6 +119,66 @@ TEST_F(modules, modinfo_fields)
 			}
 		}
 	}
+}
+
+/*
+ * allow_unprivileged_read=1 (CONTRACTS.md: patient data is privileged by
+ * default): a non-root user may then read and join the monitor group,
+ * never change therapy. The default is tested by ipump_netlink_test.
+ */
+static int unprivileged_reader(__u32 card)
+{
+	static char buf[INL_RX_MAX] __attribute__((aligned(8)));
+	struct inl_family fam;
+	struct inl_sock s;
+	struct inl_ext e;
+	struct inl_msg m;
+	__u32 monitor;
+
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		return 10;
+	if (inl_open(&s) || inl_get_family(&s, IPUMP_GENL_NAME, &fam) ||
+	    inl_group_id(&fam, IPUMP_GENL_MCGRP_MONITOR, &monitor))
+		return 11;
+	inl_msg_init(&m, fam.id, 0, IPUMP_CMD_CHANNEL_GET, IPUMP_GENL_VERSION);
+	inl_put_u32(&m, IPUMP_A_CARD_ID, card);
+	inl_put_u32(&m, IPUMP_A_CHANNEL, 0);
+	if (inl_transact(&s, &m, buf, sizeof(buf), &e))
+		return 12;	/* reading is allowed */
+	inl_msg_init(&m, fam.id, 0, IPUMP_CMD_STOP, IPUMP_GENL_VERSION);
+	inl_put_u32(&m, IPUMP_A_CARD_ID, card);
+	inl_put_u32(&m, IPUMP_A_CHANNEL, 0);
+	if (inl_transact(&s, &m, NULL, 0, &e) != -EPERM)
+		return 13;	/* changing is not */
+	if (inl_join(&s, monitor))
+		return 14;	/* nor is monitoring refused */
+	inl_close(&s);
+	return 0;
+}
+
+TEST_F(modules, unprivileged_read_when_allowed)
+{
+	struct ipt_card c;
+	char val[16];
+	int st, err;
+	pid_t pid;
+
+	ASSERT_EQ(0, run("modprobe %s allow_unprivileged_read=1", "ipump"));
+	ASSERT_EQ(0, run("modprobe %s", "ipump_sim"));
+	ASSERT_EQ(0, ipt_read_str("/sys/module/ipump/parameters/allow_unprivileged_read",
+				  val, sizeof(val)));
+	ASSERT_STREQ("Y", val);
+	err = ipt_card_create(&c, "upr", 1);
+	ASSERT_EQ(0, err) TH_LOG("creating a simulated card: %s", strerror(-err));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(unprivileged_reader(c.num));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("child step %d failed", WEXITSTATUS(st));
+	EXPECT_EQ(0, ipt_card_destroy(&c));
 }
 
 TEST_HARNESS_MAIN
