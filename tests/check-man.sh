@@ -3,8 +3,9 @@
 # Check the man pages tools/man/ipumpctl.8 and ipumpmon.8:
 #  (a) lint: mandoc -T lint -W warning (exits non-zero on a warning) and,
 #      where groff is installed, groff -man -ww -z with an empty stderr;
-#  (b) every long option and every command name that the program's --help
-#      prints (ipumpmon: every event type too) appears in its page, so the
+#  (b) every option (long, and short like -j) and every command name that
+#      the program's --help prints (ipumpmon: every event type too) appears
+#      in its page, so the
 #      pages cannot fall behind the option tables.
 #
 # usage: tests/check-man.sh [--man-dir DIR] [--bin-dir DIR]
@@ -55,10 +56,12 @@ for tool in ipumpctl ipumpmon; do
 	# so that no name is split over two lines)
 	help=$("$bin_dir/$tool" --help) || { problem "$tool --help: exit status $?"; continue; }
 	text=$(mandoc -T ascii -O width=500 "$page" | col -bx)
+	# long options, and short ones such as -j
 	names=$(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$help" | sort -u)
+	names+=$'\n'$(grep -oE -- '(^|[][ ,|])-[a-zA-Z]([][ ,|]|$)' <<<"$help" | tr -d '][ ,|')
 	if [ "$tool" = ipumpctl ]; then
-		# "  ipumpctl CMD ..." lines, and the console-only commands
-		names+=$'\n'$(sed -nE 's/^  ipumpctl ([a-z][a-z-]*).*/\1/p' <<<"$help")
+		# "  ipumpctl [-j] CMD ..." lines, and the console-only commands
+		names+=$'\n'$(sed -nE 's/^  ipumpctl (\[-j\] )?([a-z][a-z-]*).*/\2/p' <<<"$help")
 		names+=$'\n'$(sed -nE "s/^Inside 'ipumpctl console' also: (.*)\.$/\1/p" <<<"$help" |
 			      tr -s ', ' '\n\n')
 	else

@@ -6,6 +6,9 @@
  * Exit status: 0 success; 1 the kernel refused or the request failed (the
  * reason, with the kernel's extended-ACK message, on stderr); 2 bad usage
  * (including a value without a unit or one that is not exact).
+ *
+ * -j/--json (anywhere on a one-shot command line) prints one JSON document
+ * on stdout instead of text; errors stay text on stderr.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include "ipump_nl.h"
+#include "json.h"
 #include "units.h"
 
 #define EX_OK		0
@@ -41,6 +45,7 @@ struct ctx {
 	struct ipn nl;
 	int open_failed;	/* ipn_open() failed and said why */
 	int console;		/* running inside `ipumpctl console` */
+	int json;		/* -j/--json: one JSON document on stdout */
 	uint32_t card;
 	int ch;			/* -1: the card as a whole */
 	/* console state */
@@ -115,6 +120,56 @@ static int ok(struct ctx *c, const char *fmt, ...)
 			fprintf(stderr, "%s: note: %s\n", prog, note(c));
 	}
 	return EX_OK;
+}
+
+/*
+ * The JSON result of a command that acts: {"ok":true,"card":N,"channel":M,
+ * ...}; @j is left open for the command's own fields, json_ok_end() closes it.
+ */
+static void where_json(struct ctx *c, struct json *j)
+{
+	json_u64(j, "card", c->card);
+	if (c->ch >= 0)
+		json_u64(j, "channel", (uint64_t)c->ch);
+	else
+		json_null(j, "channel");
+}
+
+static void json_ok_begin(struct ctx *c, struct json *j)
+{
+	json_init(j, stdout);
+	json_open(j, NULL, '{');
+	json_bool(j, "ok", 1);
+	where_json(c, j);
+}
+
+static int json_ok_end(struct ctx *c, struct json *j)
+{
+	if (note(c))
+		json_str(j, "note", note(c));
+	json_close(j);
+	if (note(c))
+		fprintf(stderr, "%s: note: %s\n", prog, note(c));
+	return EX_OK;
+}
+
+/* a command that acts and has nothing more to say */
+static int acted(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int acted(struct ctx *c, const char *fmt, ...)
+{
+	char text[512];
+	struct json j;
+	va_list ap;
+
+	if (c->json) {
+		json_ok_begin(c, &j);
+		return json_ok_end(c, &j);
+	}
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return ok(c, "%s", text);
 }
 
 /* a usage error: exit status 2 */
@@ -226,6 +281,16 @@ static int parse_opts(struct ctx *c, const char *cmd, int argc, char **argv,
 		struct opt *o = NULL;
 		size_t len;
 
+		/* global, so accepted after the command too */
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			if (c->console)
+				return bad(c, "%s: %s is for one-shot commands, not inside "
+					   "the console", cmd, a);
+			c->json = 1;
+			continue;
+		}
+		if (!strncmp(a, "--json=", 7))
+			return bad(c, "%s: --json takes no value", cmd);
 		if (strncmp(a, "--", 2) || !a[2]) {
 			if (*npos >= maxpos)
 				return bad(c, "%s: unexpected argument '%s' (see 'ipumpctl help %s')",
@@ -479,6 +544,60 @@ static int get_cards(struct ctx *c, struct card_list *l, int one)
 	return ipn_request(&c->nl, msg, card_reply, l);
 }
 
+/* an array of alarm names */
+static void alarms_json(struct json *j, const char *key, uint64_t mask)
+{
+	json_open(j, key, '[');
+	for (uint32_t a = 0; a < 64; a++)
+		if (mask & (1ULL << a))
+			json_str(j, NULL, ipn_alarm_name(a));
+	json_close(j);
+}
+
+/* the serial as 16 hex digits: a u64 does not survive a JSON double */
+static void card_json(struct json *j, const struct ipn_card *k)
+{
+	char b[32];
+
+	json_open(j, NULL, '{');
+	json_u64(j, "card", k->info.card);
+	if (k->name[0])
+		json_str(j, "name", k->name);
+	else {
+		snprintf(b, sizeof(b), "ipump%u", k->info.card);
+		json_str(j, "name", b);
+	}
+#define HAVE(a) IPN_HAVE(k, IPUMP_A_CARD_##a)
+	if (HAVE(SERIAL)) {
+		snprintf(b, sizeof(b), "%016" PRIx64, (uint64_t)k->info.serial);
+		json_str(j, "serial", b);
+	}
+	if (HAVE(NUM_CHANNELS))
+		json_u64(j, "num_channels", k->info.num_channels);
+	if (HAVE(FW_VERSION)) {
+		json_u64(j, "fw_version", k->info.fw_version);
+		json_str(j, "fw", ipn_fw_str(k->info.fw_version, b, sizeof(b)));
+	}
+	if (HAVE(MAP_VERSION))
+		json_u64(j, "map_version", k->info.map_version);
+	if (HAVE(NL_PER_STEP))
+		json_u64(j, "nl_per_step", k->info.nl_per_step);
+	if (HAVE(CLOCK))
+		json_str(j, "clock", ipn_clock_name(k->info.clock));
+	if (HAVE(WDT_PERIOD_MS))
+		json_u64(j, "wdt_period_ms", k->info.wdt_period_ms);
+	if (HAVE(ALARMS))
+		alarms_json(j, "alarms", k->alarms);
+	if (HAVE(LOG_OLDEST_SEQ))
+		json_u64(j, "log_oldest_seq", k->log_oldest_seq);
+	if (HAVE(LOG_NEXT_SEQ))
+		json_u64(j, "log_next_seq", k->log_next_seq);
+	if (HAVE(LOG_WRAPPED))
+		json_u64(j, "log_wrapped", k->log_wrapped);
+#undef HAVE
+	json_close(j);
+}
+
 static int cmd_list(struct ctx *c, int argc, char **argv)
 {
 	struct opt opts[] = { { NULL, 0, NULL } };
@@ -492,6 +611,17 @@ static int cmd_list(struct ctx *c, int argc, char **argv)
 	if (get_cards(c, &l, 0) < 0) {
 		free(l.cards);
 		return refused(c, "list");
+	}
+	if (c->json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_open(&j, NULL, '[');
+		for (size_t i = 0; i < l.n; i++)
+			card_json(&j, &l.cards[i]);
+		json_close(&j);
+		free(l.cards);
+		return EX_OK;
 	}
 	out(c, "%-5s %-8s %-16s %-8s %-8s %-9s %-13s %s", "CARD", "NAME", "SERIAL",
 	    "CHANNELS", "FW", "CLOCK", "LOG", "CARD ALARMS");
@@ -692,12 +822,135 @@ static void print_chan(struct ctx *c, const struct chan_reply *r)
 	}
 }
 
+static void prog_json(struct json *j, const struct ipump_programme *p)
+{
+	json_open(j, "programme", '{');
+	json_str(j, "route", ipn_route_name(p->route));
+	json_u64(j, "flags", p->flags);
+	json_bool(j, "pca", !!(p->flags & IPUMP_PROG_PCA));
+	json_bool(j, "vtbi_unlimited", !!(p->flags & IPUMP_PROG_VTBI_UNLIMITED));
+	json_bool(j, "spinal_kvo", !!(p->flags & IPUMP_PROG_SPINAL_KVO));
+	json_u64(j, "basal_rate_nl_per_h", p->basal_rate_nl_per_h);
+	json_u64(j, "kvo_rate_nl_per_h", p->kvo_rate_nl_per_h);
+	json_u64(j, "vtbi_nl", p->vtbi_nl);
+	json_u64(j, "bolus_volume_nl", p->bolus_volume_nl);
+	json_u64(j, "bolus_rate_nl_per_h", p->bolus_rate_nl_per_h);
+	json_u64(j, "lockout_ms", p->lockout_ms);
+	json_u64(j, "max_boluses_per_hour", p->max_boluses_per_hour);
+	json_u64(j, "max_dose_1h_nl", p->max_dose_1h_nl);
+	json_u64(j, "max_dose_4h_nl", p->max_dose_4h_nl);
+	json_str(j, "lease_loss_mode", ipn_mode_name(p->lease_loss_mode));
+	json_close(j);
+}
+
+/* one channel: the IPUMP_A_ST_* fields present, enums by name */
+static void chan_json(struct ctx *c, struct json *j, const struct chan_reply *r)
+{
+	static const char *const motor_bits[] = { "running", "stalled", "bolus", "backoff" };
+	const struct ipump_channel_status *s = &r->st.st;
+	const struct ipn_chan *h = &r->st;
+	char b[32];
+
+	json_open(j, NULL, '{');
+	where_json(c, j);
+#define HAVE(a) (r->have_st && IPN_HAVE(h, IPUMP_A_ST_##a))
+	if (HAVE(STATE))
+		json_str(j, "state", ipn_state_name(s->state));
+	if (HAVE(RATE_NL_PER_H))
+		json_u64(j, "rate_nl_per_h", s->rate_nl_per_h);
+	if (HAVE(MOTOR)) {
+		json_open(j, "motor", '[');
+		for (unsigned int i = 0; i < 32; i++) {
+			if (!(s->motor & (1U << i)))
+				continue;
+			if (i < ARRAY_SIZE(motor_bits)) {
+				json_str(j, NULL, motor_bits[i]);
+			} else {
+				snprintf(b, sizeof(b), "bit%u", i);
+				json_str(j, NULL, b);
+			}
+		}
+		json_close(j);
+	}
+	if (HAVE(DELIVERED_NL))
+		json_u64(j, "delivered_nl", s->delivered_nl);
+	if (HAVE(RESERVOIR_NL))
+		json_u64(j, "reservoir_nl", s->reservoir_nl);
+	if (HAVE(INFUSED_NL))
+		json_u64(j, "infused_nl", s->infused_nl);
+	if (HAVE(VTBI_REMAINING_NL)) {
+		if (s->vtbi_remaining_nl == IPUMP_NONE_U64)
+			json_null(j, "vtbi_remaining_nl");
+		else
+			json_u64(j, "vtbi_remaining_nl", s->vtbi_remaining_nl);
+	}
+	if (HAVE(BOLUS_DELIVERED_NL))
+		json_u64(j, "bolus_delivered_nl", s->bolus_delivered_nl);
+	if (HAVE(DOSE_1H_NL))
+		json_u64(j, "dose_1h_nl", s->dose_1h_nl);
+	if (HAVE(DOSE_4H_NL))
+		json_u64(j, "dose_4h_nl", s->dose_4h_nl);
+	if (HAVE(ALARMS))
+		alarms_json(j, "alarms", s->alarms);
+	if (HAVE(ALARMS_UNACKED))
+		alarms_json(j, "alarms_unacked", s->alarms_unacked);
+	if (HAVE(PRIORITY))
+		json_str(j, "priority", ipn_prio_name(s->priority));
+	if (HAVE(AUDIO_PAUSED_UNTIL_NS))
+		json_u64(j, "audio_paused_until_ns", s->audio_paused_until_ns);
+	if (HAVE(PRESSURE_DOWN_MMHG))
+		json_u64(j, "pressure_down_mmhg", s->pressure_down_mmhg);
+	if (HAVE(PRESSURE_UP_MMHG))
+		json_u64(j, "pressure_up_mmhg", s->pressure_up_mmhg);
+	if (HAVE(STEP_COUNT))
+		json_u64(j, "step_count", s->step_count);
+	if (HAVE(HANDSET_PRESSES))
+		json_u64(j, "handset_presses", s->handset_presses);
+	if (HAVE(PCA_DELIVERED))
+		json_u64(j, "pca_delivered", s->pca_delivered);
+	if (HAVE(PCA_DENIED))
+		json_u64(j, "pca_denied", s->pca_denied);
+	if (HAVE(CLINICIAN_BOLUSES))
+		json_u64(j, "clinician_boluses", s->clinician_boluses);
+	if (HAVE(LOCKOUT_REMAINING_MS))
+		json_u64(j, "lockout_remaining_ms", s->lockout_remaining_ms);
+	if (HAVE(TIME_TO_EMPTY_S)) {
+		if (s->time_to_empty_s == IPUMP_NONE_U32)
+			json_null(j, "time_to_empty_s");
+		else
+			json_u64(j, "time_to_empty_s", s->time_to_empty_s);
+	}
+	if (HAVE(LEASE))
+		json_str(j, "lease", ipn_lease_name(s->lease));
+	if (HAVE(LEASE_EXPIRES_NS))
+		json_u64(j, "lease_expires_ns", s->lease_expires_ns);
+	if (HAVE(GENERATION))
+		json_u64(j, "generation", s->generation);
+	else if (r->have_gen)
+		json_u64(j, "generation", r->generation);
+	if (HAVE(TIMESTAMP_NS))
+		json_u64(j, "timestamp_ns", s->timestamp_ns);
+#undef HAVE
+	if (r->have_prog)
+		prog_json(j, &r->prog.p);
+	else
+		json_null(j, "programme");
+	json_close(j);
+}
+
 static int status_one(struct ctx *c, int last)
 {
 	struct chan_reply r;
 
 	if (get_chan(c, &r) < 0)
 		return refused(c, "status");
+	if (c->json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		chan_json(c, &j, &r);
+		return EX_OK;
+	}
 	print_chan(c, &r);
 	if (c->console)
 		return ok(c, "state=%s generation=%" PRIu64 " lease=%s",
@@ -706,6 +959,32 @@ static int status_one(struct ctx *c, int last)
 			  IPN_HAVE(&r.st, IPUMP_A_ST_LEASE) ? ipn_lease_name(r.st.st.lease) : "?");
 	if (!last)
 		putchar('\n');
+	return EX_OK;
+}
+
+/* every channel as one array, printed only once all were read */
+static int status_json_card(struct ctx *c, uint32_t n)
+{
+	struct chan_reply *r = calloc(n ? n : 1, sizeof(*r));
+	struct json j;
+
+	if (!r)
+		return fail(c, "status");
+	for (uint32_t ch = 0; ch < n; ch++) {
+		c->ch = (int)ch;
+		if (get_chan(c, &r[ch]) < 0) {
+			free(r);
+			return refused(c, "status");
+		}
+	}
+	json_init(&j, stdout);
+	json_open(&j, NULL, '[');
+	for (uint32_t ch = 0; ch < n; ch++) {
+		c->ch = (int)ch;
+		chan_json(c, &j, &r[ch]);
+	}
+	json_close(&j);
+	free(r);
 	return EX_OK;
 }
 
@@ -728,6 +1007,11 @@ static int cmd_status(struct ctx *c, int argc, char **argv)
 	if (l.n != 1) {
 		free(l.cards);
 		return bad(c, "status: the kernel returned %zu cards for ipump%u", l.n, c->card);
+	}
+	if (c->json) {
+		r = status_json_card(c, l.cards[0].info.num_channels);
+		free(l.cards);
+		return r;
 	}
 	out(c, "ipump%u: card alarms: %s", c->card,
 	    ipn_alarms_str(l.cards[0].alarms, 0, 1, al, sizeof(al)));
@@ -761,7 +1045,7 @@ static int log_reply(struct nlattr **tb, uint8_t cmd, void *arg)
 	if (ipn_parse_event(tb[IPUMP_A_EVENT], &e))
 		return -EBADMSG;
 	l->n++;
-	if (l->json && !l->c->console)
+	if (l->json)
 		ipn_event_json(&e, stdout);
 	else
 		out(l->c, "%s", ipn_event_text(&e, buf, sizeof(buf)));
@@ -770,7 +1054,7 @@ static int log_reply(struct nlattr **tb, uint8_t cmd, void *arg)
 
 static int cmd_log(struct ctx *c, int argc, char **argv)
 {
-	struct opt opts[] = { { "from", 1, NULL }, { "json", 0, NULL }, { NULL, 0, NULL } };
+	struct opt opts[] = { { "from", 1, NULL }, { NULL, 0, NULL } };
 	struct log_ctx l = { .c = c };
 	struct nl_msg *msg;
 	uint64_t from = 0;
@@ -782,7 +1066,7 @@ static int cmd_log(struct ctx *c, int argc, char **argv)
 		return r;
 	if (optv(opts, "from") && (r = opt_uint(c, opts, "from", UINT64_MAX, &from)))
 		return r;
-	l.json = optv(opts, "json") != NULL;
+	l.json = c->json;
 	c->ch = -1;	/* the log is per card */
 	msg = mk(c, IPUMP_CMD_LOG_GET, NLM_F_DUMP);
 	if (!msg || nla_put_u32(msg, IPUMP_A_CARD_ID, c->card) < 0 ||
@@ -792,7 +1076,10 @@ static int cmd_log(struct ctx *c, int argc, char **argv)
 	}
 	if (ipn_request(&c->nl, msg, log_reply, &l) < 0)
 		return refused(c, "log");
-	if (c->nl.st.dump_intr)
+	if (c->nl.st.dump_intr && l.json)
+		fprintf(stderr, "%s: warning: the log changed during the dump; run it "
+			"again from the last seq shown\n", prog);
+	else if (c->nl.st.dump_intr)
 		out(c, "%s: warning: the log changed during the dump; run it again "
 		    "from the last seq shown", prog);
 	return c->console ? ok(c, "%zu records", l.n) : EX_OK;
@@ -937,6 +1224,23 @@ static int cmd_programme_common(struct ctx *c, int argc, char **argv, const char
 	memset(&rep, 0, sizeof(rep));
 	if (ipn_request(&c->nl, msg, chan_reply, &rep) < 0)
 		return refused(c, cmd);
+	if (c->json) {
+		struct json j;
+
+		json_ok_begin(c, &j);
+		if (rep.have_gen)
+			json_u64(&j, "generation", rep.generation);
+		else
+			json_null(&j, "generation");
+		json_bool(&j, "kvo_default", kvo_default);
+		prog_json(&j, rep.have_prog ? &rep.prog.p : &p);
+		if (kvo_default)
+			fprintf(stderr, "%s: note: KVO rate %s, the %s route's default "
+				"(--kvo sets another)\n", prog,
+				ipn_rate_str(p.kvo_rate_nl_per_h, b, sizeof(b)),
+				ipn_route_name(p.route));
+		return json_ok_end(c, &j);
+	}
 	if (kvo_default && !c->console)
 		fprintf(stderr, "%s: note: KVO rate %s, the %s route's default "
 			"(--kvo sets another)\n", prog,
@@ -1042,7 +1346,7 @@ static int simple(struct ctx *c, int argc, char **argv, const char *cmd,
 	}
 	if (ipn_request(&c->nl, msg, NULL, NULL) < 0)
 		return refused(c, cmd);
-	return c->console ? ok(c, "%s", "") : ok(c, "%s: %s", where(c, w, sizeof(w)), done);
+	return c->console ? ok(c, "%s", "") : acted(c, "%s: %s", where(c, w, sizeof(w)), done);
 }
 
 static int cmd_start(struct ctx *c, int argc, char **argv)
@@ -1114,7 +1418,7 @@ static int cmd_bolus(struct ctx *c, int argc, char **argv)
 	if (ipn_request(&c->nl, msg, NULL, NULL) < 0)
 		return refused(c, "bolus");
 	return c->console ? ok(c, "%s", "") :
-			    ok(c, "%s: bolus started", where(c, w, sizeof(w)));
+			    acted(c, "%s: bolus started", where(c, w, sizeof(w)));
 }
 
 static int result_reply(struct nlattr **tb, uint8_t cmd, void *arg)
@@ -1143,6 +1447,16 @@ static int cmd_cancel_bolus(struct ctx *c, int argc, char **argv)
 		return fail(c, "cancel-bolus");
 	if (ipn_request(&c->nl, msg, result_reply, &res) < 0)
 		return refused(c, "cancel-bolus");
+	if (c->json) {
+		struct json j;
+
+		json_ok_begin(c, &j);
+		if (res < 0)
+			json_null(&j, "delivered_nl");
+		else
+			json_u64(&j, "delivered_nl", (uint64_t)res);
+		return json_ok_end(c, &j);
+	}
 	if (res < 0)
 		return c->console ? ok(c, "delivered=?") :
 			ok(c, "%s: bolus cancelled (the reply did not say how much was "
@@ -1175,6 +1489,13 @@ static int cmd_audio_pause(struct ctx *c, int argc, char **argv)
 	}
 	if (ipn_request(&c->nl, msg, NULL, NULL) < 0)
 		return refused(c, "audio-pause");
+	if (c->json) {
+		struct json j;
+
+		json_ok_begin(c, &j);
+		json_u64(&j, "duration_ms", ms);
+		return json_ok_end(c, &j);
+	}
 	return c->console ? ok(c, "%s", "") :
 		ok(c, "%s: alarm audio paused for %s", where(c, w, sizeof(w)),
 		   ipn_dur_str(ms, b, sizeof(b)));
@@ -1184,12 +1505,13 @@ static int cmd_audio_pause(struct ctx *c, int argc, char **argv)
 
 struct lim_opt {
 	const char *opt;
+	const char *key;	/* the IPUMP_A_LIM_* name, for JSON */
 	enum { LK_RATE, LK_VOL32, LK_VOL64, LK_MS, LK_COUNT, LK_PCT } kind;
 	size_t off;
 	uint16_t attr;
 };
 
-#define LO(o, k, f, a) { o, k, offsetof(struct ipump_hard_limits, f), a }
+#define LO(o, k, f, a) { o, #f, k, offsetof(struct ipump_hard_limits, f), a }
 static const struct lim_opt lim_opts[] = {
 	LO("min-rate", LK_RATE, min_rate_nl_per_h, IPUMP_A_LIM_MIN_RATE_NL_PER_H),
 	LO("max-rate", LK_RATE, max_rate_nl_per_h, IPUMP_A_LIM_MAX_RATE_NL_PER_H),
@@ -1272,6 +1594,18 @@ static int cmd_limits(struct ctx *c, int argc, char **argv)
 		return r;
 	if (get_limits(c, &l) < 0)
 		return refused(c, "limits");
+	if (c->json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_open(&j, NULL, '{');
+		where_json(c, &j);
+		for (size_t i = 0; i < ARRAY_SIZE(lim_opts); i++)
+			if (IPN_HAVE(&l, lim_opts[i].attr))
+				json_u64(&j, lim_opts[i].key, lim_get(&l.l, &lim_opts[i]));
+		json_close(&j);
+		return EX_OK;
+	}
 	out(c, "%s hard limits:", where(c, w, sizeof(w)));
 	for (size_t i = 0; i < ARRAY_SIZE(lim_opts); i++) {
 		const struct lim_opt *o = &lim_opts[i];
@@ -1360,7 +1694,7 @@ static int cmd_set_limits(struct ctx *c, int argc, char **argv)
 	if (ipn_request(&c->nl, msg, NULL, NULL) < 0)
 		return refused(c, "set-limits");
 	return c->console ? ok(c, "%s", "") :
-		ok(c, "%s: hard limits set", where(c, w, sizeof(w)));
+		acted(c, "%s: hard limits set", where(c, w, sizeof(w)));
 }
 
 /* ---- lease ---- */
@@ -1379,6 +1713,18 @@ static int cmd_lease(struct ctx *c, int argc, char **argv)
 		return refused(c, "lease");
 	if (!IPN_HAVE(&r.st, IPUMP_A_ST_LEASE))
 		return bad(c, "lease: the kernel did not report the lease");
+	if (c->json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_open(&j, NULL, '{');
+		where_json(c, &j);
+		json_str(&j, "lease", ipn_lease_name(r.st.st.lease));
+		if (IPN_HAVE(&r.st, IPUMP_A_ST_LEASE_EXPIRES_NS))
+			json_u64(&j, "lease_expires_ns", r.st.st.lease_expires_ns);
+		json_close(&j);
+		return EX_OK;
+	}
 	if (c->console)
 		return ok(c, "lease=%s expires=%s holding=%s period_ms=%u",
 			  ipn_lease_name(r.st.st.lease),
@@ -1588,6 +1934,9 @@ static int cmd_console(struct ctx *c, int argc, char **argv)
 	if (r || (r = take_target(c, find_command("console", 0), pos, npos)) ||
 	    (r = parse_period(c, opts, &c->period_ms)))
 		return r;
+	if (c->json)
+		return bad(c, "console: -j/--json is for one-shot commands; the console "
+			   "answers one 'ok ...' or 'error: ...' line per command");
 	card = c->card;
 	ch = c->ch;
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1698,7 +2047,7 @@ static const struct command commands[] = {
 	{ "status", TGT_CARD_CH, cmd_status, "",
 	  "every channel of a card, or one: state, rates, volumes, alarms, lease, "
 	  "generation, programme", 0 },
-	{ "log", TGT_CARD, cmd_log, "[--from SEQ] [--json]",
+	{ "log", TGT_CARD, cmd_log, "[--from SEQ]",
 	  "the card's audit log (from SEQ), one record a line", 0 },
 	{ "programme", TGT_CH, cmd_programme,
 	  "--route iv|sc|epidural|intrathecal --basal RATE [--kvo RATE] "
@@ -1773,7 +2122,11 @@ static void print_usage_line(struct ctx *c, const struct command *k)
 	if (!c->console)
 		t = k->tgt == TGT_CH ? " CARD/CH" : k->tgt == TGT_CARD ? " CARD" :
 		    k->tgt == TGT_CARD_CH ? " CARD[/CH]" : "";
-	out(c, "  %s%s%s%s%s", c->console ? "" : "ipumpctl ", k->name, t,
+	/* help prints text and the console refuses -j */
+	int no_json = !strcmp(k->name, "help") || !strcmp(k->name, "console");
+
+	out(c, "  %s%s%s%s%s", c->console ? "" : no_json ? "ipumpctl " : "ipumpctl [-j] ",
+	    k->name, t,
 	    k->args[0] ? " " : "", k->args);
 	out(c, "      %s", k->help);
 }
@@ -1805,6 +2158,12 @@ static int cmd_help(struct ctx *c, int argc, char **argv)
 		out(c, "    DURATION %s", units_accepted(UNITS_DURATION));
 		out(c, "  Values are converted exactly to nl, nl/h and ms; an inexact "
 		    "value is refused, never rounded.");
+		out(c, "  -j, --json (before or after the command): one JSON document on "
+		    "stdout: list and");
+		out(c, "    status of a card an array, status of a channel, limits and lease "
+		    "an object, log");
+		out(c, "    one object a line, the other commands {\"ok\":true,...}; "
+		    "integer units (nl, nl_per_h, ms, ns).");
 		out(c, "  Exit status: 0 done, 1 refused or failed, 2 bad usage.");
 		out(c, "%s", "");
 	} else {
@@ -1837,6 +2196,12 @@ int main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.ch = -1;
+	/* -j/--json before the command; after it, parse_opts() takes it */
+	while (argc > 1 && (!strcmp(argv[1], "-j") || !strcmp(argv[1], "--json"))) {
+		c.json = 1;
+		argc--;
+		argv++;
+	}
 	if (argc < 2) {
 		cmd_help(&c, 0, NULL);
 		return EX_USAGE;
@@ -1847,6 +2212,10 @@ int main(int argc, char **argv)
 	if (!k) {
 		if (find_command(argv[1], 1))
 			return bad(&c, "'%s' exists only inside 'ipumpctl console CARD/CH'",
+				   argv[1]);
+		if (argv[1][0] == '-')
+			return bad(&c, "unknown option '%s' before the command (only -j, "
+				   "--json, -h, --help go there; see 'ipumpctl help')",
 				   argv[1]);
 		return bad(&c, "unknown command '%s' (see 'ipumpctl help')", argv[1]);
 	}

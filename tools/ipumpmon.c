@@ -80,12 +80,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ipumpmon [--card N] [--channel N] [--type NAME[,NAME...]]\n"
-		"                [--min-priority info|low|medium|high] [--json]\n"
+		"                [--min-priority info|low|medium|high] [-j|--json]\n"
 		"                [--count N] [--until-alarm] [--since SEQ]\n"
 		"                [--timeout DURATION]\n"
 		"  One line per event: SEQ TIME ipumpC/CH TYPE PRIORITY key=value...\n"
 		"  (TIME: seconds on the card's clock; CH '-' for card-wide events).\n"
-		"  --json          one JSON object per line instead\n"
+		"  -j, --json      one JSON object per line instead\n"
 		"  --card, --channel, --type, --min-priority   print only these\n"
 		"                  (--channel also shows card-wide events)\n"
 		"  --count N       exit 0 after N printed events\n"
@@ -625,6 +625,10 @@ static int parse_args(struct mon *m, int argc, char **argv)
 			usage(stdout);
 			exit(EX_OK);
 		}
+		if (!strcmp(a, "-j")) {
+			m->json = 1;
+			continue;
+		}
 		if (strncmp(a, "--", 2))
 			return bad("unexpected argument '%s'", a);
 		a += 2;
@@ -635,6 +639,8 @@ static int parse_args(struct mon *m, int argc, char **argv)
 		memcpy(name, a, len);
 		name[len] = '\0';
 		if (!strcmp(name, "json")) {
+			if (eq)
+				return bad("--json takes no value");
 			m->json = 1;
 			continue;
 		}
