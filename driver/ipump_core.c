@@ -688,6 +688,13 @@ static int ipump_card_identify(struct ipump_card *card, struct device *parent)
 		return -ENODEV;
 	}
 	card->map_minor = version & 0xffff;
+	/* 1.0 has no AIR_TOTAL_NL: accumulated air could not be counted */
+	if (card->map_minor < IPUMP_MAP_VERSION_MINOR) {
+		dev_err(parent, "register map %u.%u is too old: %u.%u needed\n",
+			IPUMP_MAP_VERSION_MAJOR, card->map_minor,
+			IPUMP_MAP_VERSION_MAJOR, IPUMP_MAP_VERSION_MINOR);
+		return -ENODEV;
+	}
 
 	ret = regmap_read(map, IPUMP_REG_FW_VERSION, &card->fw_version) ?:
 	      regmap_read(map, IPUMP_REG_NUM_CHANNELS, &card->num_channels) ?:

@@ -53,7 +53,7 @@ enum ipump_timer {
  * @verify: commanded against counted, rolling 15 minutes
  * @stall: stall detector
  * @air: accumulated air, rolling 15 minutes
- * @air_last: AIR register at the last sample
+ * @last_air_total: AIR_TOTAL_NL at the last sample
  * @lockout_ref: last PCA start or lockout re-arm reference
  * @ring: PCA starts in the last hour
  * @pca_delivered: PCA boluses started under this programme
@@ -98,7 +98,7 @@ struct ipump_channel {
 	struct ipump_verify_window verify;
 	struct ipump_stall stall;
 	struct ipump_air_window air;
-	u32 air_last;
+	u32 last_air_total;
 
 	u64 lockout_ref;
 	struct ipump_bolus_ring ring;

@@ -26,7 +26,7 @@
 #define   IPUMP_ID_MAGIC		0x49504d50	/* "IPMP" */
 #define IPUMP_REG_MAP_VERSION		0x004	/* RO: major << 16 | minor */
 #define   IPUMP_MAP_VERSION_MAJOR	1
-#define   IPUMP_MAP_VERSION_MINOR	0
+#define   IPUMP_MAP_VERSION_MINOR	1	/* 1.1: AIR_TOTAL_NL */
 #define IPUMP_REG_FW_VERSION		0x008	/* RO: major << 16 | minor << 8 | patch */
 #define IPUMP_REG_NUM_CHANNELS		0x00c	/* RO: 1..8 */
 #define IPUMP_REG_SERIAL_LO		0x010	/* RO, LAT */
@@ -108,6 +108,7 @@
 #define IPUMP_CH_OCCL_THRESHOLD_MMHG	0x48	/* RW: downstream occlusion limit */
 #define IPUMP_CH_AIR_THRESHOLD_NL	0x4c	/* RW: single-bubble alarm limit */
 #define IPUMP_CH_RES_LOW_NL		0x50	/* RW: reservoir-low alarm level */
+#define IPUMP_CH_AIR_TOTAL_NL		0x54	/* RO: air past the sensor, wraps (1.1) */
 
 #define IPUMP_REG_MAX			IPUMP_CH_REG(IPUMP_MAX_CHANNELS - 1, 0xfc)
 

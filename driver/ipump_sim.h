@@ -129,6 +129,7 @@ struct ipump_sim_ch {
 	u32 air_threshold;
 	u32 res_low;
 	u32 air_last;
+	u32 air_total;		/* AIR_TOTAL_NL: every bubble, wraps */
 	bool air_present;
 	u64 delivered;		/* net motor displacement, nL */
 	u32 delivered_hi;	/* latched by a read of DELIVERED_LO */

@@ -180,6 +180,7 @@ static void ipump_sim_ch_steps(struct ipump_sim_ch *ch, u64 n)
 	if (ch->bubble_nl) {
 		ch->air_present = true;
 		ch->air_last = ch->bubble_nl;
+		ch->air_total += ch->bubble_nl;		/* wraps, as the register */
 		ch->bubble_nl = 0;
 	}
 }
@@ -472,6 +473,8 @@ static u32 ipump_sim_ch_read(struct ipump_sim_ch *ch, unsigned int off)
 		return ch->air_threshold;
 	case IPUMP_CH_RES_LOW_NL:
 		return ch->res_low;
+	case IPUMP_CH_AIR_TOTAL_NL:
+		return ch->air_total;
 	default:
 		return 0;	/* CTRL is write-only; gaps read 0 */
 	}

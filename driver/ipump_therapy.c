@@ -137,16 +137,18 @@ static int ipump_ch_set_rate_reg(struct ipump_channel *ch, unsigned int reg,
 static int ipump_acct_start(struct ipump_channel *ch, u64 now)
 {
 	u64 delivered;
-	u32 steps;
+	u32 steps, air_total;
 	int ret;
 
 	ret = ipump_ch_read64(ch, IPUMP_CH_DELIVERED_LO, &delivered) ?:
-	      ipump_ch_read(ch, IPUMP_CH_STEP_COUNT, &steps);
+	      ipump_ch_read(ch, IPUMP_CH_STEP_COUNT, &steps) ?:
+	      ipump_ch_read(ch, IPUMP_CH_AIR_TOTAL_NL, &air_total);
 	if (ret)
 		return ret;
 	ch->last_tick = now;
 	ch->last_delivered = delivered;
 	ch->last_steps = steps;
+	ch->last_air_total = air_total;
 	ch->started_delivered = delivered;
 	ch->tick_due = now;	/* the tick schedules itself */
 	ipump_stall_reset(&ch->stall);
@@ -160,14 +162,14 @@ static int ipump_acct_start(struct ipump_channel *ch, u64 now)
 static int ipump_acct_sample(struct ipump_channel *ch, u64 now)
 {
 	u64 delivered, delta, cmd;
-	u32 steps, air, bolus;
+	u32 steps, air_total, bolus;
 	int ret;
 
 	if (ch->tick_due == U64_MAX)
 		return 0;
 	ret = ipump_ch_read64(ch, IPUMP_CH_DELIVERED_LO, &delivered) ?:
 	      ipump_ch_read(ch, IPUMP_CH_STEP_COUNT, &steps) ?:
-	      ipump_ch_read(ch, IPUMP_CH_AIR, &air);
+	      ipump_ch_read(ch, IPUMP_CH_AIR_TOTAL_NL, &air_total);
 	if (ret)
 		return ret;
 	if (ch->state == IPUMP_STATE_BOLUS) {
@@ -190,9 +192,10 @@ static int ipump_acct_sample(struct ipump_channel *ch, u64 now)
 	if (!(ch->state == IPUMP_STATE_BOLUS && ch->bolus_clinician))
 		ipump_dose_add(&ch->dose, now, delta);
 	ipump_verify_add(&ch->verify, now, cmd, delta);
-	if ((air & IPUMP_AIR_PRESENT) && air != ch->air_last)
-		ipump_air_add(&ch->air, now, air >> IPUMP_AIR_LAST_NL_SHIFT);
-	ch->air_last = air;
+	/* a counter, not the sensor's present bit: no bubble falls between ticks */
+	if (air_total != ch->last_air_total)
+		ipump_air_add(&ch->air, now, air_total - ch->last_air_total);
+	ch->last_air_total = air_total;
 
 	ch->last_tick = now;
 	ch->last_delivered = delivered;

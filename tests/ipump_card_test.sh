@@ -16,7 +16,7 @@ t_configfs_good() {
 	assert_eq num_channels 3 "$(cat "$CLS/num_channels")"
 	assert_eq serial 0123456789abcdef "$(cat "$CLS/serial_number")"
 	assert_eq firmware 1.2.3 "$(cat "$CLS/firmware_version")"
-	assert_eq map_version 1.0 "$(cat "$CLS/map_version")"
+	assert_eq map_version 1.1 "$(cat "$CLS/map_version")"
 	assert_eq clock simulated "$(cat "$CLS/clock")"
 	[ -d "$CLS/channel2" ] || fail "channel2 missing"
 	[ ! -e "$CLS/channel3" ] || fail "channel3 of a 3-channel card exists"

@@ -96,7 +96,7 @@ TEST_F(card, info)
 	EXPECT_EQ(IPUMP_CLOCK_SIMULATED, info.clock);
 	EXPECT_EQ(25, info.nl_per_step);
 	EXPECT_EQ(0x010200, info.fw_version);
-	EXPECT_EQ(0x00010000, info.map_version);
+	EXPECT_EQ(0x00010001, info.map_version);
 	EXPECT_EQ(1000, info.wdt_period_ms);
 	EXPECT_EQ(0, info.padding);
 	for (n = 0; n < 4; n++)

@@ -41,7 +41,7 @@ t_spi_live() {
 	CLS=/sys/class/ipump/$CARD
 	assert_eq num_channels 2 "$(cat "$CLS/num_channels")"
 	assert_eq clock simulated "$(cat "$CLS/clock")"
-	assert_eq map_version 1.0 "$(cat "$CLS/map_version")"
+	assert_eq map_version 1.1 "$(cat "$CLS/map_version")"
 	spidev=$(readlink -f "$CLS/device")
 	assert_eq modalias spi:ipump-card "$(cat "$spidev/modalias")"
 	assert_eq driver ipump-spi "$(basename "$(readlink -f "$spidev/driver")")"

@@ -1798,6 +1798,74 @@ TEST_F_TIMEOUT(pump, stopping_alarms_priority_latch_no_restart, 120)
 	}
 }
 
+/* The motor runs 20 % slow: UNDER_INFUSION, medium, and delivery goes on. */
+TEST_F_TIMEOUT(pump, under_infusion_alarms_without_stopping, 300)
+{
+	struct ipump_programme p = prog_basal(IPUMP_ROUTE_INTRAVENOUS, 1 * NL_PER_ML, 0);
+	struct ipump_channel_status st;
+	const struct ipump_event *e;
+	long long t;
+
+	knob(_metadata, self, 0, "speed_error_pct", -20);
+	program_and_start(_metadata, self, 0, &p);
+	drain(_metadata, self);
+	t = run_until(_metadata, self, 0, -1, IPUMP_ALARM_UNDER_INFUSION, 10000, 15 * 60000);
+	ASSERT_LE(0, t) TH_LOG("no under-infusion alarm within 15 min at -20 %%");
+	st = status(_metadata, self->fd, 0);
+	ksft_print_msg("under-infusion (-20 %%) detected after at most %lld s\n", t / 1000);
+	EXPECT_EQ(IPUMP_STATE_RUNNING, st.state);
+	EXPECT_EQ(IPUMP_PRIO_MEDIUM, st.priority);
+	events(_metadata, self);
+	e = ipt_find_alarm(self->ev, self->nev, IPUMP_ALARM_UNDER_INFUSION, 0);
+	ASSERT_NE(NULL, e);
+	EXPECT_EQ(IPUMP_PRIO_MEDIUM, e->priority);
+	/* latched: the motor back to speed does not clear it */
+	knob(_metadata, self, 0, "speed_error_pct", 0);
+	run_ms(_metadata, self, 60000);
+	st = status(_metadata, self->fd, 0);
+	EXPECT_TRUE(st.alarms & BIT64(IPUMP_ALARM_UNDER_INFUSION));
+	EXPECT_EQ(IPUMP_STATE_RUNNING, st.state);
+	ASSERT_EQ(0, ack_ch(self->fd, 0));
+	st = status(_metadata, self->fd, 0);
+	EXPECT_FALSE(st.alarms & BIT64(IPUMP_ALARM_UNDER_INFUSION));
+}
+
+/*
+ * Bubbles each below the single-bubble limit (200 uL) add up: over 1 mL
+ * within 15 minutes is AIR_ACCUMULATED, high, and the channel stops; the
+ * bubbles below it raise nothing.
+ */
+TEST_F_TIMEOUT(pump, air_accumulated_stops, 120)
+{
+	struct ipump_programme p = prog_basal(IPUMP_ROUTE_INTRAVENOUS, 10 * NL_PER_ML, 0);
+	struct ipump_channel_status st;
+	const struct ipump_event *e;
+	int i;
+
+	program_and_start(_metadata, self, 0, &p);
+	drain(_metadata, self);
+	for (i = 0; i < 6; i++) {	/* 6 x 150 uL = 900 uL: below 1 mL */
+		knob(_metadata, self, 0, "air_bubble_nl", 150000);
+		run_ms(_metadata, self, 2000);
+	}
+	st = status(_metadata, self->fd, 0);
+	EXPECT_EQ(IPUMP_STATE_RUNNING, st.state);
+	EXPECT_FALSE(st.alarms & (BIT64(IPUMP_ALARM_AIR_ACCUMULATED) |
+				  BIT64(IPUMP_ALARM_AIR_IN_LINE)));
+	knob(_metadata, self, 0, "air_bubble_nl", 150000);	/* 1050 uL */
+	run_ms(_metadata, self, 2000);
+	st = status(_metadata, self->fd, 0);
+	EXPECT_TRUE(st.alarms & BIT64(IPUMP_ALARM_AIR_ACCUMULATED));
+	EXPECT_FALSE(st.alarms & BIT64(IPUMP_ALARM_AIR_IN_LINE));
+	EXPECT_EQ(IPUMP_STATE_ALARM_STOPPED, st.state);
+	EXPECT_EQ(0, st.rate_nl_per_h);
+	EXPECT_EQ(IPUMP_PRIO_HIGH, st.priority);
+	events(_metadata, self);
+	e = ipt_find_alarm(self->ev, self->nev, IPUMP_ALARM_AIR_ACCUMULATED, 0);
+	ASSERT_NE(NULL, e);
+	EXPECT_EQ(IPUMP_PRIO_HIGH, e->priority);
+}
+
 /* ---- titration: a running channel's rate, on its generation ---- */
 
 static int titrate(int fd, unsigned int ch, __u64 *gen,
