@@ -11,9 +11,14 @@
 # 601 s), ipumpmon catching the STARTED record, stop without the lease, the
 # lease lost when the console is killed (channel alarm-stopped), and hard
 # limits set as root. Every refusal is paired with the same request
-# succeeding once its cause is gone.
+# succeeding once its cause is gone. The -j/--json output of both tools is
+# parsed back with jq and checked field by field against the text output
+# and the values programmed; pause, titrate, one-shot ack, audio pause,
+# --help, unknown commands, cards and channels, and ipumpmon's --channel and
+# --min-priority filters have their own tests.
 #
-# Needs ipumpctl and ipumpmon on PATH; time only moves by advance_ms.
+# Needs ipumpctl, ipumpmon and jq on PATH (tests/run-check passes jq to the
+# VM); time only moves by advance_ms.
 DIR=$(dirname "$0")
 . "$DIR/lib.sh"
 . "$DIR/ipump_card_lib.sh"
@@ -32,6 +37,17 @@ expect_out() {
 	case "$OUT" in *"$1"*) ;; *) fail "output lacks '$1'" ;; esac
 }
 # sfield KEY / pfield KEY: a status line "  KEY: value" / programme "    KEY: value"
+# jqv FILTER: FILTER applied to $OUT, raw (jq -r); fails on JSON that
+# does not parse
+jqv() { printf '%s\n' "$OUT" | jq -r "$1" || fail "jq '$1' on: $OUT"; }
+# jrun CMD...: runs it; OUT its stdout only (the JSON), ERR its stderr
+jrun() {
+	OUT=$("$@" 2> $T/err) && RC=0 || RC=$?
+	ERR=$(cat $T/err)
+	echo "\$ $* -> $RC"
+	[ -z "$OUT" ] || echo "$OUT" | sed 's/^/    /'
+	[ -z "$ERR" ] || echo "$ERR" | sed 's/^/    stderr: /'
+}
 sfield() { echo "$OUT" | awk -v k="  $1" -F': ' '$1 == k { print $2; exit }'; }
 pfield() { echo "$OUT" | awk -v k="    $1" -F': ' '$1 == k { print $2; exit }'; }
 
@@ -428,11 +444,313 @@ t_set_limits_root() {
 	rm_card tl2
 }
 
-TESTS="list_and_status programme_exact units_required start_needs_lease
-console_bolus monitor_started lease_lost_on_kill set_limits_root"
+t_json_status() {
+	setup
+	mk_card tj num_channels=2 serial=81985529216486895 fw_version=66051
+	n=${CARD#ipump}
+	# an acting command: {"ok":true,...} with the new generation
+	jrun ipumpctl -j programme "$n/0" --route iv --basal 2ml/h --kvo 0.5ml/h \
+		--vtbi 50ml --pca --bolus 0.5ml --bolus-rate 10ml/h --lockout 10min \
+		--max-per-hour 4 --dose-1h 5ml --dose-4h 15ml --generation 0
+	expect_rc 0
+	assert_eq ok true "$(jqv .ok)"
+	assert_eq prog-card "$n" "$(jqv .card)"
+	assert_eq prog-channel 0 "$(jqv .channel)"
+	assert_eq prog-generation 1 "$(jqv .generation)"
+	assert_eq prog-basal 2000000 "$(jqv .programme.basal_rate_nl_per_h)"
 
-for tool in ipumpctl ipumpmon; do
-	command -v $tool > /dev/null || { echo "# $tool is not on PATH"; tap_plan 1; tap_result tools-on-path 1; exit $KSFT_FAIL; }
+	# the text and the JSON of one channel agree
+	run ipumpctl status "$n/0"
+	expect_rc 0
+	txt=$OUT
+	jrun ipumpctl -j status "$n/0"
+	expect_rc 0
+	assert_eq type object "$(jqv type)"
+	assert_eq channel 0 "$(jqv .channel)"
+	OUT_J=$OUT
+	OUT=$txt
+	for k in state lease generation; do
+		h=$(sfield $k)
+		OUT=$OUT_J
+		assert_eq "$k" "$h" "$(jqv .$k)"
+		OUT=$txt
+	done
+	OUT=$OUT_J
+	assert_eq state programmed "$(jqv .state)"
+	assert_eq generation 1 "$(jqv .generation)"
+	assert_eq alarms "[]" "$(jqv '.alarms | tostring')"
+	assert_eq route intravenous "$(jqv .programme.route)"
+	assert_eq basal 2000000 "$(jqv .programme.basal_rate_nl_per_h)"
+	assert_eq kvo 500000 "$(jqv .programme.kvo_rate_nl_per_h)"
+	assert_eq vtbi 50000000 "$(jqv .programme.vtbi_nl)"
+	assert_eq pca true "$(jqv .programme.pca)"
+	assert_eq bolus 500000 "$(jqv .programme.bolus_volume_nl)"
+	assert_eq bolus_rate 10000000 "$(jqv .programme.bolus_rate_nl_per_h)"
+	assert_eq lockout 600000 "$(jqv .programme.lockout_ms)"
+	assert_eq max_per_hour 4 "$(jqv .programme.max_boluses_per_hour)"
+	assert_eq dose_1h 5000000 "$(jqv .programme.max_dose_1h_nl)"
+	assert_eq dose_4h 15000000 "$(jqv .programme.max_dose_4h_nl)"
+	assert_eq lease_loss stop "$(jqv .programme.lease_loss_mode)"
+	# the text's raw values are the JSON's
+	OUT=$txt
+	case "$(pfield basal)" in *"($(printf '%s' "$OUT_J" | jq .programme.basal_rate_nl_per_h) nl/h)") ;;
+		*) fail "text basal '$(pfield basal)' is not the JSON's" ;; esac
+
+	# a whole card: an array of every channel, -j after the command too
+	jrun ipumpctl status "$n" --json
+	expect_rc 0
+	assert_eq card-type array "$(jqv type)"
+	assert_eq card-len 2 "$(jqv length)"
+	assert_eq ch0-state programmed "$(jqv '.[0].state')"
+	assert_eq ch1-channel 1 "$(jqv '.[1].channel')"
+	assert_eq ch1-state idle "$(jqv '.[1].state')"
+	assert_eq ch1-programme null "$(jqv '.[1].programme')"
+
+	# list: the serial as 16 hex digits (a u64 does not survive a double)
+	jrun ipumpctl --json list
+	expect_rc 0
+	OUT=$(jqv ".[] | select(.card == $n)")
+	assert_eq name "$CARD" "$(jqv .name)"
+	assert_eq serial 0123456789abcdef "$(jqv .serial)"
+	assert_eq fw 1.2.3 "$(jqv .fw)"
+	assert_eq fw_version 66051 "$(jqv .fw_version)"
+	assert_eq num_channels 2 "$(jqv .num_channels)"
+	assert_eq clock simulated "$(jqv .clock)"
+
+	# limits: the IPUMP_A_LIM_* names in integer units, as the text says
+	run ipumpctl limits "$n/0"
+	expect_out "max-rate: 25ml/h (25000000 nl/h)"
+	expect_out "min-lockout: 5min (300000 ms)"
+	jrun ipumpctl -j limits "$n/0"
+	expect_rc 0
+	assert_eq max_rate 25000000 "$(jqv .max_rate_nl_per_h)"
+	assert_eq min_lockout 300000 "$(jqv .min_lockout_ms)"
+	assert_eq lim-keys 17 "$(jqv 'keys | length')"
+
+	jrun ipumpctl -j lease "$n/0"
+	expect_rc 0
+	assert_eq lease free "$(jqv .lease)"
+
+	# log: one object a line, the programme-set record with its values
+	jrun ipumpctl -j log "$n"
+	expect_rc 0
+	assert_eq log-lines "$(ipumpctl log "$n" | wc -l)" "$(echo "$OUT" | wc -l)"
+	OUT=$(printf '%s\n' "$OUT" | jq -c 'select(.type == "programme-set")')
+	assert_eq log-gen 1 "$(jqv .generation)"
+	assert_eq log-basal 2000000 "$(jqv .basal_nl_per_h)"
+
+	# errors stay text on stderr, stdout stays empty
+	jrun ipumpctl -j status 9999/0
+	expect_rc 1
+	assert_eq no-json "" "$OUT"
+	case "$ERR" in *"status refused"*) ;; *) fail "stderr lacks the refusal: $ERR" ;; esac
+	run ipumpctl -j console "$n/0"
+	expect_rc 2
+	expect_out "--json is for one-shot commands"
+	rm_card tj
+}
+
+t_pause_titrate() {
+	setup
+	mk_card tt
+	n=${CARD#ipump}
+	run prog_pca "$n" 0
+	expect_rc 0
+	con_start "$n" --period 60s
+	con_ok start --generation 1
+	# pause needs no lease: a one-shot command while the console holds it
+	jrun ipumpctl -j pause "$n/0"
+	expect_rc 0
+	assert_eq pause-ok true "$(jqv .ok)"
+	assert_eq pause-channel 0 "$(jqv .channel)"
+	jrun ipumpctl -j status "$n/0"
+	assert_eq paused paused "$(jqv .state)"
+	run ipumpctl status "$n/0"
+	assert_eq paused-text paused "$(sfield state)"
+	# resume and titrate need the lease: inside the console
+	con_ok resume --generation 1
+	con_ok titrate --route iv --basal 3ml/h --kvo 0.5ml/h --vtbi 50ml --pca \
+		--bolus 0.5ml --bolus-rate 10ml/h --lockout 10min --max-per-hour 4 \
+		--dose-1h 5ml --dose-4h 15ml --generation 1
+	case "$RESULT" in "ok generation=2") ;; *) fail "titrate: $RESULT" ;; esac
+	jrun ipumpctl -j status "$n/0"
+	assert_eq titrated-state running "$(jqv .state)"
+	assert_eq titrated-generation 2 "$(jqv .generation)"
+	assert_eq titrated-basal 3000000 "$(jqv .programme.basal_rate_nl_per_h)"
+	assert_eq titrated-rate 3000000 "$(jqv .rate_nl_per_h)"
+	assert_eq titrated-lease held "$(jqv .lease)"
+	run ipumpctl status "$n/0"
+	assert_eq titrated-text "3ml/h (3000000 nl/h)" "$(pfield basal)"
+	# a one-shot titrate (valid, back to 2 ml/h) is refused for want of the lease
+	run ipumpctl titrate "$n/0" --route iv --basal 2ml/h --kvo 0.5ml/h --vtbi 50ml \
+		--pca --bolus 0.5ml --bolus-rate 10ml/h --lockout 10min --max-per-hour 4 \
+		--dose-1h 5ml --dose-4h 15ml --generation 2
+	expect_rc 1
+	expect_out "reason no-lease"
+	con_quit
+	rm_card tt
+}
+
+t_ack_audio_pause() {
+	setup
+	mk_card ta
+	n=${CARD#ipump}
+	run prog_pca "$n" 0
+	expect_rc 0
+	con_start "$n" --period 60s
+	con_ok start --generation 1
+	kill -9 "$CON_PID"
+	wait "$CON_PID" 2>/dev/null || true
+	CON_PID=
+	exec 3>&-
+	i=0
+	while :; do
+		jrun ipumpctl -j status "$n/0"
+		[ "$(jqv .lease)" = orphaned ] && break
+		i=$((i + 1))
+		[ $i -le 50 ] || fail "lease not orphaned"
+		sleep 0.1
+	done
+	assert_eq raised true "$(jqv '.alarms | index("lease-lost") != null')"
+	assert_eq unacked true "$(jqv '.alarms_unacked | index("lease-lost") != null')"
+	assert_eq priority high "$(jqv .priority)"
+	# audio pause: one-shot, write permission only
+	jrun ipumpctl -j audio-pause "$n/0" --for 1min
+	expect_rc 0
+	assert_eq ap-ok true "$(jqv .ok)"
+	assert_eq ap-ms 60000 "$(jqv .duration_ms)"
+	jrun ipumpctl -j status "$n/0"
+	now=$(jqv .timestamp_ns)
+	until=$(jqv .audio_paused_until_ns)
+	assert_eq ap-until $((now + 60000000000)) "$until"
+	run ipumpctl audio-pause "$n/0" --for 3min
+	expect_rc 1
+	expect_out "audio-pause refused"
+	# one-shot ack: acknowledged, still raised
+	run ipumpctl ack "$n/0"
+	expect_rc 0
+	expect_out "alarms acknowledged"
+	jrun ipumpctl -j status "$n/0"
+	assert_eq acked false "$(jqv '.alarms_unacked | index("lease-lost") != null')"
+	run ipumpctl status "$n/0"
+	case "$(sfield alarms)" in *"lease-lost (high)"*) ;; *)
+		fail "alarms after ack: $(sfield alarms)" ;; esac
+	jrun ipumpctl --json ack "$n"
+	expect_rc 0
+	assert_eq card-ack-channel null "$(jqv .channel)"
+	rm_card ta
+}
+
+t_usage_and_unknown() {
+	setup
+	mk_card tu2
+	n=${CARD#ipump}
+	run ipumpctl --help
+	expect_rc 0
+	expect_out "usage: ipumpctl"
+	expect_out "-j, --json"
+	run ipumpctl help audio-pause
+	expect_rc 0
+	expect_out "--for DURATION"
+	run ipumpmon --help
+	expect_rc 0
+	expect_out "-j, --json"
+	run ipumpctl frobnicate
+	expect_rc 2
+	expect_out "unknown command 'frobnicate'"
+	run ipumpctl renew
+	expect_rc 2
+	expect_out "only inside 'ipumpctl console"
+	run ipumpmon --frobnicate
+	expect_rc 2
+	expect_out "unknown option --frobnicate"
+	# a card or channel that does not exist: the kernel refuses, exit 1
+	run ipumpctl status 9999/0
+	expect_rc 1
+	expect_out "status refused"
+	expect_out "no such card or channel"
+	run ipumpctl status "$n/7"
+	expect_rc 1
+	expect_out "status refused"
+	run ipumpctl stop 9999/0
+	expect_rc 1
+	expect_out "stop refused"
+	run ipumpctl limits "$n/7"
+	expect_rc 1
+	expect_out "limits refused"
+	# the same requests on what exists succeed
+	run ipumpctl status "$n/0"
+	expect_rc 0
+	run ipumpctl limits "$n/0"
+	expect_rc 0
+	rm_card tu2
+}
+
+t_monitor_filters() {
+	setup
+	mk_card tf num_channels=2
+	n=${CARD#ipump}
+	run prog_pca "$n" 0
+	expect_rc 0
+	run ipumpctl programme "$n/1" --route sc --basal 1ml/h --vtbi 10ml \
+		--dose-1h 5ml --dose-4h 15ml --generation 0
+	expect_rc 0
+	# a high-priority alarm on channel 0: the console killed while running
+	con_start "$n" --period 60s
+	con_ok start --generation 1
+	kill -9 "$CON_PID"
+	wait "$CON_PID" 2>/dev/null || true
+	CON_PID=
+	exec 3>&-
+	i=0
+	until ipumpctl log "$n" | grep -q " alarm-raised high"; do
+		i=$((i + 1))
+		[ $i -le 50 ] || fail "no high alarm logged"
+		sleep 0.1
+	done
+	# replay the whole log through each filter; --timeout ends it (exit 3)
+	ipumpmon --card "$n" --since 1 --json --timeout 2s > $T/all 2> $T/all.err &&
+		RC=0 || RC=$?
+	expect_rc 3
+	ipumpmon --card "$n" --since 1 --channel 1 -j --timeout 2s > $T/ch1 2> $T/ch1.err &&
+		RC=0 || RC=$?
+	expect_rc 3
+	ipumpmon --card "$n" --since 1 --min-priority high --json --timeout 2s \
+		> $T/high 2> $T/high.err && RC=0 || RC=$?
+	expect_rc 3
+	ipumpmon --card "$n" --since 1 --min-priority medium --timeout 2s \
+		> $T/medium 2> $T/medium.err && RC=0 || RC=$?
+	expect_rc 3
+	cat $T/all $T/ch1 $T/high $T/medium
+	all=$(jq -s length $T/all) || fail "ipumpmon -j output does not parse"
+	[ "$all" -gt 3 ] || fail "only $all events in the log"
+	# --channel 1: channel 1's and card-wide events, nothing of channel 0
+	assert_eq ch1-ch0 0 "$(jq -s '[.[] | select(.channel == 0)] | length' $T/ch1)"
+	assert_eq ch1-prog 1 "$(jq -s '[.[] | select(.channel == 1 and .type == "programme-set")] | length' $T/ch1)"
+	assert_eq ch1-wide "$(jq -s '[.[] | select(.channel == null)] | length' $T/all)" \
+		"$(jq -s '[.[] | select(.channel == null)] | length' $T/ch1)"
+	assert_eq ch1-count "$(jq -s '[.[] | select(.channel != 0)] | length' $T/all)" \
+		"$(jq -s length $T/ch1)"
+	# --min-priority high: only high, and every high event of the log
+	assert_eq high-only 0 "$(jq -s '[.[] | select(.priority != "high")] | length' $T/high)"
+	assert_eq high-all "$(jq -s '[.[] | select(.priority == "high")] | length' $T/all)" \
+		"$(jq -s length $T/high)"
+	assert_eq high-alarm 1 "$(jq -s '[.[] | select(.type == "alarm-raised" and .alarm == "lease-lost")] | length' $T/high)"
+	# text: the priority is the fifth field
+	bad=$(awk '$5 != "medium" && $5 != "high"' $T/medium)
+	[ -z "$bad" ] || fail "--min-priority medium printed: $bad"
+	assert_eq medium-count "$(jq -s '[.[] | select(.priority == "medium" or .priority == "high")] | length' $T/all)" \
+		"$(wc -l < $T/medium)"
+	rm_card tf
+}
+
+TESTS="list_and_status programme_exact units_required start_needs_lease
+console_bolus monitor_started lease_lost_on_kill set_limits_root json_status
+pause_titrate ack_audio_pause usage_and_unknown monitor_filters"
+
+# jq is required, not optional: without it the JSON tests fail (no skip)
+for tool in ipumpctl ipumpmon jq; do
+	command -v $tool > /dev/null || { echo "# $tool is not on PATH (tests/vm/run --bin)"; tap_plan 1; tap_result tools-on-path 1; exit $KSFT_FAIL; }
 done
 trap cleanup EXIT
 ipump_load
