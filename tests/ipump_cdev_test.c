@@ -413,6 +413,84 @@ static void *poll_thread(void *arg)
 	return NULL;
 }
 
+/* A reader blocked in read(): the removal record wakes it, then ENODEV. */
+struct reader {
+	int fd;
+	ssize_t n;
+	int err;
+	struct ipump_event ev[64];
+};
+
+static void *read_thread(void *arg)
+{
+	struct reader *r = arg;
+
+	r->n = read(r->fd, r->ev, sizeof(r->ev));
+	r->err = r->n < 0 ? errno : 0;
+	return NULL;
+}
+
+TEST_F(card, unplug_wakes_blocked_read)
+{
+	struct reader r;
+	pthread_t t;
+	int n;
+
+	memset(&r, 0, sizeof(r));
+	r.fd = open(self->dev, O_RDONLY);
+	ASSERT_LE(0, r.fd);
+	ASSERT_EQ(0, pthread_create(&t, NULL, read_thread, &r));
+	usleep(200000);		/* let it block */
+	ASSERT_EQ(0, sh("echo 0 > " CFS "%s/live", self->name));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_LT(0, r.n) TH_LOG("blocked read: %s", strerror(r.err));
+	n = r.n / sizeof(r.ev[0]);
+	EXPECT_EQ(0, r.n % sizeof(r.ev[0]));
+	EXPECT_EQ(IPUMP_EVENT_CARD_REMOVED, r.ev[n - 1].type);
+	EXPECT_EQ(IPUMP_PRIO_HIGH, r.ev[n - 1].priority);
+	EXPECT_EQ(-1, read(r.fd, r.ev, sizeof(r.ev)));
+	EXPECT_EQ(ENODEV, errno);
+	close(r.fd);
+}
+
+/* Two open files, two masks: each receives what its own mask asks for. */
+TEST_F(card, masks_are_per_open_file)
+{
+	struct ipump_event_mask m;
+	struct ipump_event a[16], b[16];
+	int fa, fb, na, nb;
+
+	fa = open(self->dev, O_RDONLY | O_NONBLOCK);
+	fb = open(self->dev, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, fa);
+	ASSERT_LE(0, fb);
+	memset(&m, 0, sizeof(m));
+	m.types = IPUMP_EVENT_BIT(IPUMP_EVENT_STARTED);
+	ASSERT_EQ(0, ioctl(fa, IPUMP_IOC_SET_EVENT_MASK, &m));
+	m.types = IPUMP_EVENT_BIT(IPUMP_EVENT_STOPPED);
+	ASSERT_EQ(0, ioctl(fb, IPUMP_IOC_SET_EVENT_MASK, &m));
+
+	ASSERT_EQ(0, control(self->card, "start 0 1000000"));
+	ASSERT_EQ(0, control(self->card, "stop 0"));
+	na = drain(fa, a, 16);
+	nb = drain(fb, b, 16);
+	ASSERT_EQ(1, na);
+	ASSERT_EQ(1, nb);
+	EXPECT_EQ(IPUMP_EVENT_STARTED, a[0].type);
+	EXPECT_EQ(IPUMP_EVENT_STOPPED, b[0].type);
+	EXPECT_LT(a[0].seq, b[0].seq);
+	/* the high-priority alarm reaches both */
+	ASSERT_EQ(0, sh("echo 1 > " SIMDBG "%s/ch0/door_open", self->name));
+	na = drain(fa, a, 16);
+	nb = drain(fb, b, 16);
+	ASSERT_EQ(1, na);
+	ASSERT_EQ(1, nb);
+	EXPECT_EQ(IPUMP_EVENT_ALARM_RAISED, a[0].type);
+	EXPECT_EQ(a[0].seq, b[0].seq);
+	close(fa);
+	close(fb);
+}
+
 TEST_F(card, unplug_wakes_blocked_poll)
 {
 	struct poller p = { 0 };
