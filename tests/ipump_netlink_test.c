@@ -337,6 +337,20 @@ static int chan_get(struct inl_sock *s, const struct inl_family *f, __u32 card,
 	return parse_chan((struct nlmsghdr *)reply, c);
 }
 
+/* A request whose reply must carry attribute @need: parsed into @tb. */
+static int transact_with(struct inl_sock *s, struct inl_msg *m,
+			 struct inl_ext *e, const struct nlattr **tb, __u16 need)
+{
+	int ret = inl_transact(s, m, reply, sizeof(reply), e);
+
+	if (ret)
+		return ret;
+	if (inl_genl_parse((struct nlmsghdr *)reply, tb, IPUMP_A_MAX) ||
+	    !tb[need])
+		return -EBADMSG;
+	return 0;
+}
+
 static int limits_get(struct inl_sock *s, const struct inl_family *f,
 		      __u32 card, __u32 ch, struct ipump_hard_limits *l)
 {
@@ -345,12 +359,9 @@ static int limits_get(struct inl_sock *s, const struct inl_family *f,
 	int ret;
 
 	req_ch(&m, f, IPUMP_CMD_LIMITS_GET, card, ch, NULL);
-	ret = inl_transact(s, &m, reply, sizeof(reply), NULL);
+	ret = transact_with(s, &m, NULL, tb, IPUMP_A_LIMITS);
 	if (ret)
 		return ret;
-	if (inl_genl_parse((struct nlmsghdr *)reply, tb, IPUMP_A_MAX) ||
-	    !tb[IPUMP_A_LIMITS])
-		return -EBADMSG;
 	ret = get_fields(tb[IPUMP_A_LIMITS], lim_fields, ARRAY_LEN(lim_fields),
 			 l, sizeof(*l));
 	return ret == (int)ARRAY_LEN(lim_fields) ? 0 : -EBADMSG;
@@ -758,6 +769,21 @@ TEST_F_TIMEOUT(nl, stale_generation, 120)
 	EXPECT_EQ(0, do_release(&self->s, &self->fam, self->card, 0, &e));
 }
 
+/* Offset of member @attr in a nest put_fields() wrote at @nest, or -1. */
+static int member_offset(int nest, const struct field *f, unsigned int n,
+			 __u16 attr)
+{
+	int off = nest + NLA_HDRLEN;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (f[i].attr == attr)
+			return off;
+		off += NLA_ALIGN(NLA_HDRLEN + f[i].size);
+	}
+	return -1;
+}
+
 /* A clinician bolus (@vol, @rate) or, with @vol 0, a PCA demand. */
 static int nl_bolus(struct inl_sock *s, const struct inl_family *f, __u32 card,
 		    __u32 ch, __u32 vol, __u32 rate, struct inl_ext *e)
@@ -784,14 +810,10 @@ static int nl_bolus_cancel(struct inl_sock *s, const struct inl_family *f,
 	int ret;
 
 	req_ch(&m, f, IPUMP_CMD_BOLUS_CANCEL, card, ch, NULL);
-	ret = inl_transact(s, &m, reply, sizeof(reply), e);
-	if (ret)
-		return ret;
-	if (inl_genl_parse((struct nlmsghdr *)reply, tb, IPUMP_A_MAX) ||
-	    !tb[IPUMP_A_RESULT_NL])
-		return -EBADMSG;
-	*result_nl = inl_get_u64(tb[IPUMP_A_RESULT_NL]);
-	return 0;
+	ret = transact_with(s, &m, e, tb, IPUMP_A_RESULT_NL);
+	if (!ret)
+		*result_nl = inl_get_u64(tb[IPUMP_A_RESULT_NL]);
+	return ret;
 }
 
 /* Renews channel 0's lease (period LEASE_MS), then advances @ms <= LEASE_MS. */
@@ -842,7 +864,19 @@ TEST_F_TIMEOUT(nl, therapy_commands, 120)
 	g = gen;
 	ret = titrate(&self->s, &self->fam, self->card, 0, &g, &bad, &e, &o);
 	expect_refusal(_metadata, "TITRATE changing the route", ret, &e, -EINVAL,
-		       NULL, IPUMP_REASON_ROUTE_CHANGE, 0);
+		       NULL, IPUMP_REASON_ROUTE_CHANGE,
+		       member_offset(o.nest, prog_fields, ARRAY_LEN(prog_fields),
+				     IPUMP_A_PROG_ROUTE));
+	/* a value over a hard limit: the extack points at that member */
+	bad = q;
+	bad.basal_rate_nl_per_h = 25 * NL_PER_ML + 1;
+	g = gen;
+	ret = titrate(&self->s, &self->fam, self->card, 0, &g, &bad, &e, &o);
+	expect_refusal(_metadata, "TITRATE above the maximum rate", ret, &e, -ERANGE,
+		       "basal rate above the maximum rate", IPUMP_REASON_RATE_HIGH,
+		       member_offset(o.nest, prog_fields, ARRAY_LEN(prog_fields),
+				     IPUMP_A_PROG_BASAL_RATE_NL_PER_H));
+
 	/* nor run on a stale generation */
 	bad = q;
 	bad.basal_rate_nl_per_h = 3 * NL_PER_ML;

@@ -109,9 +109,9 @@ static struct ipump_programme prog_pca(__u32 basal, __u32 kvo, __u32 bolus_nl,
 	return p;
 }
 
-/* IPUMP_IOC_SET_PROGRAMME based on *gen; the new generation in *gen */
-static int set_prog(int fd, unsigned int ch, __u64 *gen,
-		    const struct ipump_programme *p)
+/* SET_PROGRAMME or TITRATE (@cmd) based on *gen; the new generation in *gen */
+static int prog_ioctl(int fd, unsigned long cmd, unsigned int ch, __u64 *gen,
+		      const struct ipump_programme *p)
 {
 	struct ipump_programme_req req;
 	int err;
@@ -120,11 +120,14 @@ static int set_prog(int fd, unsigned int ch, __u64 *gen,
 	req.channel = ch;
 	req.generation = *gen;
 	req.programme = *p;
-	err = ipt_ioctl(fd, IPUMP_IOC_SET_PROGRAMME, &req);
+	err = ipt_ioctl(fd, cmd, &req);
 	if (!err)
 		*gen = req.generation;
 	return err;
 }
+
+#define set_prog(fd, ch, gen, p)	prog_ioctl(fd, IPUMP_IOC_SET_PROGRAMME, ch, gen, p)
+#define titrate(fd, ch, gen, p)		prog_ioctl(fd, IPUMP_IOC_TITRATE, ch, gen, p)
 
 static int get_prog(int fd, unsigned int ch, __u64 *gen,
 		    struct ipump_programme *p)
@@ -1867,22 +1870,6 @@ TEST_F_TIMEOUT(pump, air_accumulated_stops, 120)
 }
 
 /* ---- titration: a running channel's rate, on its generation ---- */
-
-static int titrate(int fd, unsigned int ch, __u64 *gen,
-		   const struct ipump_programme *p)
-{
-	struct ipump_programme_req req;
-	int err;
-
-	memset(&req, 0, sizeof(req));
-	req.channel = ch;
-	req.generation = *gen;
-	req.programme = *p;
-	err = ipt_ioctl(fd, IPUMP_IOC_TITRATE, &req);
-	if (!err)
-		*gen = req.generation;
-	return err;
-}
 
 TEST_F_TIMEOUT(pump, titrate_running_and_paused, 120)
 {
