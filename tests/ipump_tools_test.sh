@@ -102,6 +102,12 @@ con_err() {	# con_err NEEDLE CMD...
 	con "$@"
 	case "$RESULT" in error:*"$needle"*) ;; *) fail "'$*': expected an error with '$needle', got: $RESULT" ;; esac
 }
+con_kill() {	# the console dies without releasing anything
+	kill -9 "$CON_PID"
+	wait "$CON_PID" 2>/dev/null || true
+	CON_PID=
+	exec 3>&-
+}
 con_quit() {
 	con_ok quit
 	exec 3>&-
@@ -372,10 +378,7 @@ t_lease_lost_on_kill() {
 	run ipumpctl console "$n/0" --period 60s < /dev/null
 	expect_rc 1
 	expect_out "lease acquire refused"
-	kill -9 "$CON_PID"
-	wait "$CON_PID" 2>/dev/null || true
-	CON_PID=
-	exec 3>&-
+	con_kill
 	# the socket is gone: NETLINK_URELEASE orphans the lease at once (the
 	# release notification runs as the process exits; poll briefly)
 	i=0
@@ -599,10 +602,7 @@ t_ack_audio_pause() {
 	expect_rc 0
 	con_start "$n" --period 60s
 	con_ok start --generation 1
-	kill -9 "$CON_PID"
-	wait "$CON_PID" 2>/dev/null || true
-	CON_PID=
-	exec 3>&-
+	con_kill
 	i=0
 	while :; do
 		jrun ipumpctl -j status "$n/0"
@@ -698,10 +698,7 @@ t_monitor_filters() {
 	# a high-priority alarm on channel 0: the console killed while running
 	con_start "$n" --period 60s
 	con_ok start --generation 1
-	kill -9 "$CON_PID"
-	wait "$CON_PID" 2>/dev/null || true
-	CON_PID=
-	exec 3>&-
+	con_kill
 	i=0
 	until ipumpctl log "$n" | grep -q " alarm-raised high"; do
 		i=$((i + 1))
