@@ -105,12 +105,22 @@ u64 ipump_card_event4(struct ipump_card *card, enum ipump_event_type type,
 		      u8 channel, enum ipump_priority prio, u32 flags, u64 v0,
 		      u64 v1, u64 v2, u64 v3)
 {
+	return ipump_card_event_at(card, ipump_clock_now(card), type, channel,
+				   prio, flags, v0, v1, v2, v3);
+}
+
+/* As ipump_card_event4(), at card time @ts_ns the caller read and used. */
+u64 ipump_card_event_at(struct ipump_card *card, u64 ts_ns,
+			enum ipump_event_type type, u8 channel,
+			enum ipump_priority prio, u32 flags, u64 v0, u64 v1,
+			u64 v2, u64 v3)
+{
 	struct ipump_event ev;
 	u64 seq = 0;
 	int ret;
 
 	lockdep_assert_held(&card->lock);
-	ipump_event_init(&ev, type, channel, prio, ipump_clock_now(card));
+	ipump_event_init(&ev, type, channel, prio, ts_ns);
 	ev.flags = flags;
 	ev.value[0] = v0;
 	ev.value[1] = v1;

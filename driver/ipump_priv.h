@@ -218,6 +218,10 @@ int ipump_card_implausible(struct ipump_card *card, const char *what, u32 val);
 u64 ipump_card_event4(struct ipump_card *card, enum ipump_event_type type,
 		      u8 channel, enum ipump_priority prio, u32 flags, u64 v0,
 		      u64 v1, u64 v2, u64 v3);
+u64 ipump_card_event_at(struct ipump_card *card, u64 ts_ns,
+			enum ipump_event_type type, u8 channel,
+			enum ipump_priority prio, u32 flags, u64 v0, u64 v1,
+			u64 v2, u64 v3);
 u64 ipump_card_event(struct ipump_card *card, enum ipump_event_type type,
 		     u8 channel, enum ipump_priority prio, u64 v0, u64 v1,
 		     u64 v2);

@@ -381,6 +381,7 @@ static int ipump_bolus_run(struct ipump_channel *ch, bool clinician,
 			   u32 volume, u32 rate, u64 req_seq, u64 now)
 {
 	u32 got_volume, got_rate;
+	u64 start;
 	int ret;
 
 	ret = ipump_ch_write(ch, IPUMP_CH_BOLUS_VOLUME_NL, volume) ?:
@@ -397,6 +398,12 @@ static int ipump_bolus_run(struct ipump_channel *ch, bool clinician,
 	      ipump_ch_write(ch, IPUMP_CH_CTRL, IPUMP_CTRL_BOLUS_START);
 	if (ret)
 		return ret;
+	/*
+	 * The bolus starts now, not when the request came in: the register
+	 * I/O above takes card time. The lockout runs from this instant, the
+	 * one BOLUS_STARTED records.
+	 */
+	start = ipump_clock_now(ch->card);
 
 	ch->bolus_clinician = clinician;
 	ch->bolus_req = req_seq;
@@ -407,14 +414,14 @@ static int ipump_bolus_run(struct ipump_channel *ch, bool clinician,
 		ch->clinician_boluses++;
 	} else {
 		ch->pca_delivered++;
-		ch->lockout_ref = now;
-		ipump_bolus_ring_add(&ch->ring, now);
+		ch->lockout_ref = start;
+		ipump_bolus_ring_add(&ch->ring, start);
 	}
-	ipump_card_event4(ch->card, IPUMP_EVENT_BOLUS_STARTED, ch->index,
-			  IPUMP_PRIO_INFO,
-			  got_volume != volume || got_rate != rate ?
-			  IPUMP_EVENT_F_ROUNDED : 0,
-			  req_seq, got_volume, got_rate, 0);
+	ipump_card_event_at(ch->card, start, IPUMP_EVENT_BOLUS_STARTED,
+			    ch->index, IPUMP_PRIO_INFO,
+			    got_volume != volume || got_rate != rate ?
+			    IPUMP_EVENT_F_ROUNDED : 0,
+			    req_seq, got_volume, got_rate, 0);
 	ipump_ch_set_state(ch, IPUMP_STATE_BOLUS, IPUMP_CAUSE_COMMAND);
 	ch->tick_due = now;
 	return 0;
