@@ -205,6 +205,38 @@ static inline int ipt_ioctl(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
+/* A struct ipump_channel_cmd ioctl: 0 or -errno. */
+static inline int ipt_chcmd(int fd, unsigned long cmd, unsigned int ch,
+			    __u32 value, __u64 gen)
+{
+	struct ipump_channel_cmd c;
+
+	memset(&c, 0, sizeof(c));
+	c.channel = ch;
+	c.value = value;
+	c.generation = gen;
+	return ipt_ioctl(fd, cmd, &c);
+}
+
+/* The default hard limits, as Documentation/safety/therapy-rules.rst says. */
+static const struct ipump_hard_limits ipt_default_limits __attribute__((unused)) = {
+	.min_rate_nl_per_h = 100,
+	.max_rate_nl_per_h = 25000000,
+	.max_kvo_rate_nl_per_h = 1000000,
+	.max_bolus_volume_nl = 5000000,
+	.max_bolus_rate_nl_per_h = 100000000,
+	.min_lockout_ms = 300000,
+	.max_vtbi_nl = 1000000000ULL,
+	.max_dose_1h_nl = 30000000,
+	.max_dose_4h_nl = 120000000,
+	.max_boluses_per_hour = 12,
+	.air_bubble_nl = 200000,
+	.air_accum_nl = 1000000,
+	.over_infusion_pct = 10,
+	.under_infusion_pct = 10,
+	.stall_ms = 5000,
+};
+
 static inline int ipt_status(int fd, unsigned int ch,
 			     struct ipump_channel_status *st)
 {

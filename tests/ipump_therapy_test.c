@@ -143,27 +143,15 @@ static int get_prog(int fd, unsigned int ch, __u64 *gen,
 	return err;
 }
 
-static int chcmd(int fd, unsigned long cmd, unsigned int ch, __u32 value,
-		 __u64 gen)
-{
-	struct ipump_channel_cmd c;
-
-	memset(&c, 0, sizeof(c));
-	c.channel = ch;
-	c.value = value;
-	c.generation = gen;
-	return ipt_ioctl(fd, cmd, &c);
-}
-
-#define start_ch(fd, ch, gen)	chcmd(fd, IPUMP_IOC_START, ch, 0, gen)
-#define stop_ch(fd, ch)		chcmd(fd, IPUMP_IOC_STOP, ch, 0, 0)
-#define pause_ch(fd, ch)	chcmd(fd, IPUMP_IOC_PAUSE, ch, 0, 0)
-#define ack_ch(fd, ch)		chcmd(fd, IPUMP_IOC_ACK, ch, 0, 0)
-#define audio_pause(fd, ch, ms)	chcmd(fd, IPUMP_IOC_AUDIO_PAUSE, ch, ms, 0)
-#define acquire(fd, ch, ms)	chcmd(fd, IPUMP_IOC_LEASE_ACQUIRE, ch, ms, 0)
-#define renew(fd, ch)		chcmd(fd, IPUMP_IOC_LEASE_RENEW, ch, 0, 0)
-#define release(fd, ch)		chcmd(fd, IPUMP_IOC_LEASE_RELEASE, ch, 0, 0)
-#define takeover(fd, ch, ms)	chcmd(fd, IPUMP_IOC_LEASE_TAKEOVER, ch, ms, 0)
+#define start_ch(fd, ch, gen)	ipt_chcmd(fd, IPUMP_IOC_START, ch, 0, gen)
+#define stop_ch(fd, ch)		ipt_chcmd(fd, IPUMP_IOC_STOP, ch, 0, 0)
+#define pause_ch(fd, ch)	ipt_chcmd(fd, IPUMP_IOC_PAUSE, ch, 0, 0)
+#define ack_ch(fd, ch)		ipt_chcmd(fd, IPUMP_IOC_ACK, ch, 0, 0)
+#define audio_pause(fd, ch, ms)	ipt_chcmd(fd, IPUMP_IOC_AUDIO_PAUSE, ch, ms, 0)
+#define acquire(fd, ch, ms)	ipt_chcmd(fd, IPUMP_IOC_LEASE_ACQUIRE, ch, ms, 0)
+#define renew(fd, ch)		ipt_chcmd(fd, IPUMP_IOC_LEASE_RENEW, ch, 0, 0)
+#define release(fd, ch)		ipt_chcmd(fd, IPUMP_IOC_LEASE_RELEASE, ch, 0, 0)
+#define takeover(fd, ch, ms)	ipt_chcmd(fd, IPUMP_IOC_LEASE_TAKEOVER, ch, ms, 0)
 
 static int bolus(int fd, unsigned int ch, __u32 kind, __u32 vol, __u32 rate)
 {
@@ -456,9 +444,9 @@ TEST_F_TIMEOUT(pump, programme_generation, 120)
 	EXPECT_EQ(0, g);
 
 	/* CLEAR: on a stale generation refused; then no programme, gen 5 */
-	EXPECT_EQ(-ESTALE, chcmd(self->fd, IPUMP_IOC_CLEAR, 0, 0, 3));
+	EXPECT_EQ(-ESTALE, ipt_chcmd(self->fd, IPUMP_IOC_CLEAR, 0, 0, 3));
 	EXPECT_EQ(IPUMP_STATE_PROGRAMMED, status(_metadata, self->fd, 0).state);
-	ASSERT_EQ(0, chcmd(self->fd, IPUMP_IOC_CLEAR, 0, 0, 4));
+	ASSERT_EQ(0, ipt_chcmd(self->fd, IPUMP_IOC_CLEAR, 0, 0, 4));
 	st = status(_metadata, self->fd, 0);
 	EXPECT_EQ(IPUMP_STATE_IDLE, st.state);
 	EXPECT_EQ(5, st.generation);
@@ -473,7 +461,7 @@ TEST_F_TIMEOUT(pump, programme_generation, 120)
 	EXPECT_EQ(6, g);
 	/* delivering, the programme cannot be cleared */
 	ASSERT_EQ(0, start_ch(self->fd, 0, 6));
-	EXPECT_EQ(-EBUSY, chcmd(self->fd, IPUMP_IOC_CLEAR, 0, 0, 6));
+	EXPECT_EQ(-EBUSY, ipt_chcmd(self->fd, IPUMP_IOC_CLEAR, 0, 0, 6));
 	EXPECT_EQ(IPUMP_STATE_RUNNING, status(_metadata, self->fd, 0).state);
 	ASSERT_EQ(0, stop_ch(self->fd, 0));
 }
@@ -1446,24 +1434,6 @@ TEST_F_TIMEOUT(pump, lease_heartbeat_missed_exactly, 120)
 
 /* ---- 13. hard limits ---- */
 
-static const struct ipump_hard_limits default_limits = {
-	.min_rate_nl_per_h = 100,
-	.max_rate_nl_per_h = 25000000,
-	.max_kvo_rate_nl_per_h = 1000000,
-	.max_bolus_volume_nl = 5000000,
-	.max_bolus_rate_nl_per_h = 100000000,
-	.min_lockout_ms = 300000,
-	.max_vtbi_nl = 1000000000ULL,
-	.max_dose_1h_nl = 30000000,
-	.max_dose_4h_nl = 120000000,
-	.max_boluses_per_hour = 12,
-	.air_bubble_nl = 200000,
-	.air_accum_nl = 1000000,
-	.over_infusion_pct = 10,
-	.under_infusion_pct = 10,
-	.stall_ms = 5000,
-};
-
 /* In a child without CAP_SYS_ADMIN: 0 if the change was refused with -EPERM */
 static int set_limits_without_cap_sys_admin(int fd, const struct ipump_hard_limits *l)
 {
@@ -1502,15 +1472,15 @@ TEST_F_TIMEOUT(pump, hard_limits, 120)
 
 	/* documented defaults (the simulated card has no firmware limits) */
 	ASSERT_EQ(0, get_limits(self->fd, 0, &got));
-	EXPECT_EQ(0, memcmp(&default_limits, &got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(&ipt_default_limits, &got, sizeof(got)));
 
 	memset(&req, 0, sizeof(req));
-	req.limits = default_limits;
+	req.limits = ipt_default_limits;
 	req.limits.reserved[0] = 1;
 	EXPECT_EQ(-EINVAL, ipt_ioctl(self->fd, IPUMP_IOC_SET_HARD_LIMITS, &req));
 
 	/* idle: 5 mL/h maximum */
-	l = default_limits;
+	l = ipt_default_limits;
 	l.max_rate_nl_per_h = 5 * NL_PER_ML;
 	drain(_metadata, self);
 	ASSERT_EQ(0, set_limits(self->fd, 0, &l));
@@ -1522,7 +1492,7 @@ TEST_F_TIMEOUT(pump, hard_limits, 120)
 	EXPECT_EQ(5 * NL_PER_ML, e->value[1]);
 	/* the other channel keeps its own */
 	ASSERT_EQ(0, get_limits(self->fd, 1, &got));
-	EXPECT_EQ(0, memcmp(&default_limits, &got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(&ipt_default_limits, &got, sizeof(got)));
 
 	/* a programme above the new maximum: -ERANGE; at it: accepted */
 	p.basal_rate_nl_per_h = 5 * NL_PER_ML + 1;
@@ -1962,13 +1932,13 @@ TEST_F_TIMEOUT(pump, titrate_running_and_paused, 120)
 	EXPECT_EQ(IPUMP_STATE_PAUSED, st.state);
 	EXPECT_EQ(0, st.rate_nl_per_h);
 	/* resume on the old generation: ESTALE; on the new one: 3 mL/h */
-	EXPECT_EQ(-ESTALE, chcmd(self->fd, IPUMP_IOC_RESUME, 0, 0, gen));
-	ASSERT_EQ(0, chcmd(self->fd, IPUMP_IOC_RESUME, 0, 0, g));
+	EXPECT_EQ(-ESTALE, ipt_chcmd(self->fd, IPUMP_IOC_RESUME, 0, 0, gen));
+	ASSERT_EQ(0, ipt_chcmd(self->fd, IPUMP_IOC_RESUME, 0, 0, g));
 	st = status(_metadata, self->fd, 0);
 	EXPECT_EQ(IPUMP_STATE_RUNNING, st.state);
 	EXPECT_EQ(3 * NL_PER_ML, st.rate_nl_per_h);
 	/* resume when not paused: EINVAL */
-	EXPECT_EQ(-EINVAL, chcmd(self->fd, IPUMP_IOC_RESUME, 0, 0, g));
+	EXPECT_EQ(-EINVAL, ipt_chcmd(self->fd, IPUMP_IOC_RESUME, 0, 0, g));
 	ASSERT_EQ(0, stop_ch(self->fd, 0));
 }
 
@@ -2102,7 +2072,7 @@ static void *race_thread(void *data)
 		case 2: err = start_ch(fd, 0, gen); break;
 		case 3: err = stop_ch(fd, 0); break;
 		case 4: err = pause_ch(fd, 0); break;
-		case 5: err = chcmd(fd, IPUMP_IOC_RESUME, 0, 0, gen); break;
+		case 5: err = ipt_chcmd(fd, IPUMP_IOC_RESUME, 0, 0, gen); break;
 		case 6: err = demand(fd, 0); break;
 		case 7: err = ack_ch(fd, 0); break;
 		default: err = release(fd, 0); break;

@@ -214,18 +214,6 @@ static void knob_write(int fd, const char *s)
 		die("knob write \"%s\": %s", s, strerror(errno));
 }
 
-static int chcmd(int fd, unsigned long cmd, unsigned int ch, __u32 value,
-		 __u64 gen)
-{
-	struct ipump_channel_cmd c;
-
-	memset(&c, 0, sizeof(c));
-	c.channel = ch;
-	c.value = value;
-	c.generation = gen;
-	return ipt_ioctl(fd, cmd, &c);
-}
-
 static struct ipump_programme prog_basal(__u32 rate)
 {
 	struct ipump_programme p;
@@ -260,9 +248,9 @@ static int prog_ioctl(int fd, unsigned long cmd, unsigned int ch, __u64 *gen,
 static void run_channel(int fd, unsigned int ch, __u64 *gen)
 {
 	*gen = 0;
-	CHECK(chcmd(fd, IPUMP_IOC_LEASE_ACQUIRE, ch, LEASE_MS, 0));
+	CHECK(ipt_chcmd(fd, IPUMP_IOC_LEASE_ACQUIRE, ch, LEASE_MS, 0));
 	CHECK(prog_ioctl(fd, IPUMP_IOC_SET_PROGRAMME, ch, gen, NL_PER_ML));
-	CHECK(chcmd(fd, IPUMP_IOC_START, ch, 0, *gen));
+	CHECK(ipt_chcmd(fd, IPUMP_IOC_START, ch, 0, *gen));
 }
 
 static void set_mask(int fd, __u64 types)
@@ -652,7 +640,7 @@ static void bench_latency(enum lat_kind kind, struct ipt_card *c,
 		if (kind == LAT_EVENTFD)
 			continue;
 		knob_write(door, "0\n");
-		CHECK(chcmd(fd, IPUMP_IOC_ACK, 0, 0, 0));
+		CHECK(ipt_chcmd(fd, IPUMP_IOC_ACK, 0, 0, 0));
 		/* every record of the cycle is queued on fd by now */
 		drain(fd, &target);
 	}
@@ -1131,7 +1119,7 @@ static void section_scale(void)
 			for (ch = 0; ch < NCH; ch++) {
 				struct ipump_channel_status cs;
 
-				CHECK(chcmd(sc[i].fd, IPUMP_IOC_LEASE_RENEW, ch, 0, 0));
+				CHECK(ipt_chcmd(sc[i].fd, IPUMP_IOC_LEASE_RENEW, ch, 0, 0));
 				CHECK(ipt_status(sc[i].fd, ch, &cs));
 				if (cs.state != IPUMP_STATE_RUNNING)
 					die("card %u channel %u not running (state %u, alarms %#llx)",
@@ -1183,8 +1171,8 @@ static void section_scale(void)
 			for (i = 0; i < ncards; i++) {
 				for (ch = 0; ch < NCH; ch++) {
 					knob_write(sc[i].door[ch], "0\n");
-					CHECK(chcmd(sc[i].fd, IPUMP_IOC_ACK, ch, 0, 0));
-					CHECK(chcmd(sc[i].fd, IPUMP_IOC_START, ch, 0,
+					CHECK(ipt_chcmd(sc[i].fd, IPUMP_IOC_ACK, ch, 0, 0));
+					CHECK(ipt_chcmd(sc[i].fd, IPUMP_IOC_START, ch, 0,
 						    sc[i].gen[ch]));
 				}
 				rec += drain(sc[i].fd, NULL);

@@ -1829,24 +1829,6 @@ FZ_FN int fz_drop_sys_admin(void)
 
 /* ---- generators shared by the fuzzers ---------------------------------------- */
 
-/* the default hard limits (Documentation/safety/therapy-rules.rst) */
-static const struct ipump_hard_limits lim_default __attribute__((unused)) = {
-	.min_rate_nl_per_h = 100,
-	.max_rate_nl_per_h = 25000000,
-	.max_kvo_rate_nl_per_h = 1000000,
-	.max_bolus_volume_nl = 5000000,
-	.max_bolus_rate_nl_per_h = 100000000,
-	.min_lockout_ms = 300000,
-	.max_vtbi_nl = 1000000000ULL,
-	.max_dose_1h_nl = 30000000ULL,
-	.max_dose_4h_nl = 120000000ULL,
-	.max_boluses_per_hour = 12,
-	.air_bubble_nl = 200000,
-	.air_accum_nl = 1000000,
-	.over_infusion_pct = 10,
-	.under_infusion_pct = 10,
-	.stall_ms = 5000,
-};
 
 FZ_FN uint32_t min32(uint64_t a, uint64_t b)
 {
@@ -1966,21 +1948,21 @@ FZ_FN void mutate_limits(struct fz_rng *r, struct ipump_hard_limits *l)
 
 	while (n--) {
 		switch (fz_below(r, 17)) {
-		case 0: l->min_rate_nl_per_h = (uint32_t)fz_around(r, lim_default.min_rate_nl_per_h, 32); break;
-		case 1: l->max_rate_nl_per_h = (uint32_t)fz_around(r, lim_default.max_rate_nl_per_h, 32); break;
+		case 0: l->min_rate_nl_per_h = (uint32_t)fz_around(r, ipt_default_limits.min_rate_nl_per_h, 32); break;
+		case 1: l->max_rate_nl_per_h = (uint32_t)fz_around(r, ipt_default_limits.max_rate_nl_per_h, 32); break;
 		case 2: l->max_kvo_rate_nl_per_h = (uint32_t)fz_around(r, l->max_rate_nl_per_h, 32); break;
-		case 3: l->max_bolus_volume_nl = (uint32_t)fz_around(r, lim_default.max_bolus_volume_nl, 32); break;
-		case 4: l->max_bolus_rate_nl_per_h = (uint32_t)fz_around(r, lim_default.max_bolus_rate_nl_per_h, 32); break;
+		case 3: l->max_bolus_volume_nl = (uint32_t)fz_around(r, ipt_default_limits.max_bolus_volume_nl, 32); break;
+		case 4: l->max_bolus_rate_nl_per_h = (uint32_t)fz_around(r, ipt_default_limits.max_bolus_rate_nl_per_h, 32); break;
 		case 5: l->min_lockout_ms = (uint32_t)fz_around(r, fz_pct(r, 50) ? IPUMP_MAX_LOCKOUT_MS : 1, 32); break;
-		case 6: l->max_vtbi_nl = fz_around(r, lim_default.max_vtbi_nl, 64); break;
-		case 7: l->max_dose_1h_nl = fz_around(r, lim_default.max_dose_1h_nl, 64); break;
+		case 6: l->max_vtbi_nl = fz_around(r, ipt_default_limits.max_vtbi_nl, 64); break;
+		case 7: l->max_dose_1h_nl = fz_around(r, ipt_default_limits.max_dose_1h_nl, 64); break;
 		case 8: l->max_dose_4h_nl = fz_around(r, l->max_dose_1h_nl, 64); break;
 		case 9: l->max_boluses_per_hour = (uint32_t)fz_around(r, IPUMP_MAX_BOLUSES_PER_HOUR, 32); break;
-		case 10: l->air_bubble_nl = (uint32_t)fz_around(r, lim_default.air_bubble_nl, 32); break;
-		case 11: l->air_accum_nl = (uint32_t)fz_around(r, lim_default.air_accum_nl, 32); break;
+		case 10: l->air_bubble_nl = (uint32_t)fz_around(r, ipt_default_limits.air_bubble_nl, 32); break;
+		case 11: l->air_accum_nl = (uint32_t)fz_around(r, ipt_default_limits.air_accum_nl, 32); break;
 		case 12: l->over_infusion_pct = (uint32_t)fz_around(r, 100, 32); break;
 		case 13: l->under_infusion_pct = (uint32_t)fz_around(r, 99, 32); break;
-		case 14: l->stall_ms = (uint32_t)fz_around(r, lim_default.stall_ms, 32); break;
+		case 14: l->stall_ms = (uint32_t)fz_around(r, ipt_default_limits.stall_ms, 32); break;
 		case 15: l->reserved[fz_below(r, 6)] = (uint32_t)fz_next(r) | 1; break;
 		default: l->min_rate_nl_per_h = 1; l->max_kvo_rate_nl_per_h = 1; break;
 		}
@@ -2017,5 +1999,40 @@ FZ_FN uint32_t lease_period(struct fz_rng *r)
 	return p[fz_below(r, sizeof(p) / sizeof(p[0]))];
 }
 
+/*
+ * The end of a fuzzer run: the object counters back to 0, the statistics,
+ * the kernel's reports since @reports0, and the verdict line. Returns the
+ * exit status (1 on any problem, category never accepted or report).
+ */
+FZ_FN int fz_verdict(int reports0, uint64_t seed)
+{
+	int problems, reports, bad;
+	char text[256];
+
+	usleep(200000);
+	if (fz_objects_sum("/sys/kernel/debug/ipump/objects", text, sizeof(text)))
+		fz_problem("the core's object counters are not back to 0: %s", text);
+	printf("ipump objects after the run: %s\n", text);
+	if (fz_objects_sum("/sys/kernel/debug/ipump_sim/objects", text, sizeof(text)))
+		fz_problem("the simulator's object counters are not back to 0: %s", text);
+	printf("ipump_sim objects after the run: %s\n", text);
+
+	bad = fz_print_stats();
+	reports = fz_kernel_reports(false);
+	if (reports >= 0 && reports0 >= 0) {
+		reports -= reports0;
+		printf("%s: kernel reports during the run: %d\n", fz_prog, reports);
+		if (reports > 0)
+			fz_kernel_reports(true);
+	} else {
+		printf("%s: kernel reports: cannot read the kernel log\n", fz_prog);
+		reports = 0;
+	}
+	problems = (int)fz_sh->problems;
+	printf("%s: %d inconsistencies, %d categories never accepted (or wrongly accepted), seed %llu\n",
+	       fz_prog, problems, bad, (unsigned long long)seed);
+	printf("%s: %s\n", fz_prog, problems || bad || reports > 0 ? "FAIL" : "PASS");
+	return problems || bad || reports > 0 ? 1 : 0;
+}
 
 #endif /* IPUMP_FUZZ_COMMON_H */

@@ -389,7 +389,7 @@ static int get_limits(struct worker *w, struct wslot *s, unsigned int ch,
 	struct call c = { .op = OP_GET_LIMITS, .ch = ch, .arg = &r };
 	int err = do_call(w, s, &c);
 
-	*l = err ? lim_default : r.limits;
+	*l = err ? ipt_default_limits : r.limits;
 	return err;
 }
 
@@ -423,7 +423,7 @@ static void fuzz_known(struct worker *w, struct wslot *s)
 		unsigned char raw[256];
 	} u;
 	struct call c = { .op = op, .ch = ch, .arg = &u };
-	struct ipump_hard_limits l = lim_default;
+	struct ipump_hard_limits l = ipt_default_limits;
 	bool reserved = fz_pct(r, 8);
 
 	memset(&u, 0, sizeof(u));
@@ -756,7 +756,7 @@ static void console_step(struct worker *w, unsigned int slot)
 		else if (pick < 88)
 			chcmd(w, s, OP_CLEAR, ch, 0, st.generation);
 		else if (pick < 94) {
-			struct ipump_limits_req lr = { .channel = ch, .limits = lim_default };
+			struct ipump_limits_req lr = { .channel = ch, .limits = ipt_default_limits };
 			struct call c = { .op = OP_SET_LIMITS, .ch = ch, .arg = &lr };
 
 			if (fz_pct(r, 30))	/* still valid: tighter, same order */
@@ -1225,11 +1225,9 @@ int main(int argc, char **argv)
 	pthread_t thr[32], rem;
 	struct worker *wk;
 	pid_t pids[16];
-	int i, problems = 0, reports0, reports, bad, status;
+	int i, reports0, status;
 	unsigned int s, nw;
 	struct fz_nl nl;
-	char text[256];
-	long sum;
 
 	fz_prog = "ipump_ioctl_fuzz";
 	for (i = 1; i < argc; i++) {
@@ -1369,40 +1367,11 @@ int main(int argc, char **argv)
 	}
 	fz_nl_close(&nl);
 	for (s = 0; s < fz_ninst; s++)
-		problems += fz_check_inst(&fz_inst[s]);
+		fz_check_inst(&fz_inst[s]);
 	if (opt_probes) {
 		probe_lockout();
 		probe_titrate();
 	}
 
-	usleep(200000);
-	sum = fz_objects_sum("/sys/kernel/debug/ipump/objects", text, sizeof(text));
-	printf("ipump objects after the run: %s\n", text);
-	if (sum) {
-		fz_problem("the core's object counters are not back to 0: %s", text);
-		problems++;
-	}
-	sum = fz_objects_sum("/sys/kernel/debug/ipump_sim/objects", text, sizeof(text));
-	printf("ipump_sim objects after the run: %s\n", text);
-	if (sum) {
-		fz_problem("the simulator's object counters are not back to 0: %s", text);
-		problems++;
-	}
-
-	bad = fz_print_stats();
-	reports = fz_kernel_reports(false);
-	if (reports >= 0 && reports0 >= 0) {
-		reports -= reports0;
-		printf("%s: kernel reports during the run: %d\n", fz_prog, reports);
-		if (reports > 0)
-			fz_kernel_reports(true);
-	} else {
-		printf("%s: kernel reports: cannot read the kernel log\n", fz_prog);
-		reports = 0;
-	}
-	problems = (int)fz_sh->problems;
-	printf("%s: %d inconsistencies, %d categories never accepted (or wrongly accepted), seed %llu\n",
-	       fz_prog, problems, bad, (unsigned long long)seed);
-	printf("%s: %s\n", fz_prog, problems || bad || reports > 0 ? "FAIL" : "PASS");
-	return problems || bad || reports > 0 ? 1 : 0;
+	return fz_verdict(reports0, seed);
 }

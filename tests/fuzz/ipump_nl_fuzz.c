@@ -594,7 +594,7 @@ static uint32_t rnd_ch(struct fz_rng *r, unsigned int nch)
 static void fill_req(struct fz_rng *r, struct req *q, unsigned int op,
 		     uint32_t card, unsigned int nch)
 {
-	struct ipump_hard_limits l = lim_default;
+	struct ipump_hard_limits l = ipt_default_limits;
 
 	memset(q, 0, sizeof(*q));
 	q->op = op;
@@ -752,7 +752,7 @@ static void console_step(struct nworker *w, unsigned int slot)
 			q.op = OP_PROGRAMME_SET;
 			q.gen_set = q.prog_set = true;
 			q.gen = st.gen;
-			valid_prog(r, lim.have_lim ? &lim.lim : &lim_default, &q.prog);
+			valid_prog(r, lim.have_lim ? &lim.lim : &ipt_default_limits, &q.prog);
 			if (!request(w, inst, &q, false, &rep) && fz_pct(r, 70)) {
 				q.op = OP_START;
 				q.prog_set = false;
@@ -772,7 +772,7 @@ static void console_step(struct nworker *w, unsigned int slot)
 		} else if (pick < 94) {
 			q.op = OP_LIMITS_SET;
 			q.lim_set = true;
-			q.lim = lim_default;
+			q.lim = ipt_default_limits;
 			request(w, inst, &q, false, NULL);
 		} else {
 			q.op = OP_AUDIO_PAUSE;
@@ -943,7 +943,7 @@ static void close_with_lease(struct nworker *w, unsigned int slot)
 			p.period_set = false;
 			p.gen_set = p.prog_set = true;
 			p.gen = st.gen;
-			valid_prog(r, &lim_default, &p.prog);
+			valid_prog(r, &ipt_default_limits, &p.prog);
 			if (!request(&a, inst, &p, false, NULL)) {
 				p.op = OP_START;
 				p.prog_set = false;
@@ -1197,10 +1197,8 @@ int main(int argc, char **argv)
 	struct nworker *wk;
 	struct fz_nl nl, mnl;
 	pid_t pids[16];
-	int i, problems, reports0, reports, bad, status, one;
+	int i, reports0, status, one;
 	unsigned int s, nw;
-	char text[256];
-	long sum;
 
 	fz_prog = "ipump_nl_fuzz";
 	fz_key_reason = true;
@@ -1354,30 +1352,5 @@ int main(int argc, char **argv)
 	for (s = 0; s < fz_ninst; s++)
 		fz_check_inst(&fz_inst[s]);
 
-	usleep(200000);
-	sum = fz_objects_sum("/sys/kernel/debug/ipump/objects", text, sizeof(text));
-	printf("ipump objects after the run: %s\n", text);
-	if (sum)
-		fz_problem("the core's object counters are not back to 0: %s", text);
-	sum = fz_objects_sum("/sys/kernel/debug/ipump_sim/objects", text, sizeof(text));
-	printf("ipump_sim objects after the run: %s\n", text);
-	if (sum)
-		fz_problem("the simulator's object counters are not back to 0: %s", text);
-
-	bad = fz_print_stats();
-	reports = fz_kernel_reports(false);
-	if (reports >= 0 && reports0 >= 0) {
-		reports -= reports0;
-		printf("%s: kernel reports during the run: %d\n", fz_prog, reports);
-		if (reports > 0)
-			fz_kernel_reports(true);
-	} else {
-		printf("%s: kernel reports: cannot read the kernel log\n", fz_prog);
-		reports = 0;
-	}
-	problems = (int)fz_sh->problems;
-	printf("%s: %d inconsistencies, %d categories never accepted (or wrongly accepted), seed %llu\n",
-	       fz_prog, problems, bad, (unsigned long long)seed);
-	printf("%s: %s\n", fz_prog, problems || bad || reports > 0 ? "FAIL" : "PASS");
-	return problems || bad || reports > 0 ? 1 : 0;
+	return fz_verdict(reports0, seed);
 }
